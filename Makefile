@@ -1,0 +1,120 @@
+# Makefile - builds libkdl, the kdl tool, kdl.ko and the tests; runs them.
+# kbuild reads ./Kbuild, not this file, for "make -C $KDIR M=$PWD".
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+B         ?= build
+CC        ?= gcc
+# Set SAN=1 for an ASan/UBSan build (into build-san/ by default).
+SAN       ?=
+ifeq ($(SAN),1)
+B         := build-san
+SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+CFLAGS    ?= -O2 -g
+WARN      := -Wall -Wextra -Werror
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iuapi -Ilib/include
+LDLIBS_LIB = -lpthread -ldl
+KVER      = $(shell tools/kver.sh)
+KDIR      = /lib/modules/$(KVER)/build
+KSFT      = $(B)/kselftest
+KSFT_HDRS = $(KSFT)/.stamp
+
+LIB_SRCS  := $(wildcard lib/*.c)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+KDL_SRCS  := $(wildcard tools/kdl/*.c)
+KDL_OBJS  := $(KDL_SRCS:%.c=$(B)/obj/%.o)
+LIBTESTS  := $(patsubst selftests/lib/%.c,$(B)/selftests/lib/%,$(wildcard selftests/lib/*_test.c))
+KTESTS    := $(patsubst selftests/kmod/%.c,$(B)/selftests/kmod/%,$(wildcard selftests/kmod/*_test.c))
+EXAMPLES  := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+
+.PHONY: all deps lib tools module tests examples check check-host check-vm \
+	demo install clean vm-shell
+.DELETE_ON_ERROR:
+
+all: deps lib tools module tests examples
+
+deps:
+	@tools/deps.sh
+
+lib: $(B)/lib/libkdl.so $(B)/lib/libkdl.a
+tools: $(B)/tools/kdl
+tests: $(LIBTESTS) $(KTESTS)
+examples: $(EXAMPLES)
+
+$(B)/obj/%.o: %.c $(wildcard lib/*.h lib/include/*.h uapi/linux/*.h tools/kdl/*.h) | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(B)/lib/libkdl.so: $(LIB_OBJS) lib/libkdl.map
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -shared -Wl,-soname,libkdl.so.0 -Wl,--version-script=lib/libkdl.map \
+		-Wl,-z,defs -o $@ $(LIB_OBJS) $(LDLIBS_LIB)
+	ln -sf libkdl.so $(B)/lib/libkdl.so.0
+
+$(B)/lib/libkdl.a: $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/tools/kdl: $(KDL_OBJS) $(B)/lib/libkdl.so
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -o $@ $(KDL_OBJS) -L$(B)/lib -lkdl -Wl,-rpath,'$$ORIGIN/../lib'
+
+$(KSFT_HDRS): | deps
+	@mkdir -p $(KSFT)
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C $(KSFT) --strip-components=4 \
+		linux-source-6.1/tools/testing/selftests/kselftest.h \
+		linux-source-6.1/tools/testing/selftests/kselftest_harness.h
+	touch $@
+
+$(B)/selftests/lib/%: selftests/lib/%.c $(KSFT_HDRS) $(B)/lib/libkdl.so
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-parameter -I$(KSFT) -o $@ $< -L$(B)/lib -lkdl \
+		-Wl,-rpath,'$$ORIGIN/../../lib' -lpthread -ldl
+
+$(B)/selftests/kmod/%: selftests/kmod/%.c $(KSFT_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-parameter -I$(KSFT) -o $@ $< -lpthread -luring
+
+$(B)/examples/%: examples/%.c $(B)/lib/libkdl.so
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B)/lib -lkdl -Wl,-rpath,'$$ORIGIN/../lib'
+
+module: | deps
+	@if [ -d "$(KDIR)" ]; then \
+		$(MAKE) -C $(KDIR) M=$(CURDIR) modules >$(B).kbuild.log 2>&1 || \
+		{ cat $(B).kbuild.log; exit 1; }; \
+	else echo "module: no kernel build tree at $(KDIR), skipped"; fi
+
+check: all
+	@tools/check.sh $(B)
+
+check-host: deps lib tools tests
+	@tools/check.sh $(B) host
+
+check-vm: all
+	@tools/check.sh $(B) vm
+
+demo: all
+	@tools/demo.sh $(B)
+
+vm-shell: all
+	tools/vm/run.sh --shell
+
+install: lib tools
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/linux \
+		$(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(B)/lib/libkdl.so $(DESTDIR)$(PREFIX)/lib/libkdl.so.0
+	ln -sf libkdl.so.0 $(DESTDIR)$(PREFIX)/lib/libkdl.so
+	install -m 644 $(B)/lib/libkdl.a $(DESTDIR)$(PREFIX)/lib/libkdl.a
+	install -m 644 lib/include/kdl.h $(DESTDIR)$(PREFIX)/include/kdl.h
+	install -m 644 uapi/linux/kdl.h $(DESTDIR)$(PREFIX)/include/linux/kdl.h
+	install -m 755 $(B)/tools/kdl $(DESTDIR)$(PREFIX)/bin/kdl
+	@if [ -f kmod/kdl.ko ]; then \
+		install -d $(DESTDIR)/lib/modules/$(KVER)/extra && \
+		install -m 644 kmod/kdl.ko $(DESTDIR)/lib/modules/$(KVER)/extra/kdl.ko; fi
+
+clean:
+	rm -rf build build-san build.kbuild.log build-san.kbuild.log
+	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null; fi

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * kdl.h - public interface of libkdl, a dynamic loader that runs inside an
+ * ordinary glibc process.  The calls keep dlfcn's shape: porting code is a
+ * rename.  Structs start with a size_t size set to sizeof() so fields can
+ * be added later.
+ */
+#ifndef KDL_H
+#define KDL_H
+
+#include <dlfcn.h>
+#include <link.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct kdl_ns;
+
+#define KDL_PUBLIC __attribute__((visibility("default")))
+
+/* kdl_load_args.flags */
+#define KDL_LOAD_BACKEND_USER	 0x1u	/* map with plain syscalls */
+#define KDL_LOAD_BACKEND_KERNEL	 0x2u	/* map through /dev/kdl; error if absent */
+#define KDL_LOAD_WINDOW		 0x4u	/* place inside [window_lo, window_hi) */
+#define KDL_LOAD_FIXED		 0x8u	/* place at fixed_addr (must be free) */
+#define KDL_LOAD_MIRROR		0x10u	/* also map at mirror_base + address */
+
+struct kdl_load_args {
+	size_t size;		/* sizeof(struct kdl_load_args) */
+	struct kdl_ns *ns;	/* NULL: the default namespace */
+	const char *name;	/* display name (fd, memory and container loads) */
+	unsigned int flags;	/* KDL_LOAD_* */
+	uint64_t window_lo;	/* KDL_LOAD_WINDOW */
+	uint64_t window_hi;
+	uint64_t align;		/* base alignment, 0: the image's own */
+	uint64_t fixed_addr;	/* KDL_LOAD_FIXED */
+	uint64_t mirror_base;	/* KDL_LOAD_MIRROR */
+};
+
+struct kdl_ns_config {
+	size_t size;		/* sizeof(struct kdl_ns_config) */
+	const char *name;	/* for messages and kdl ldd */
+	const char *library_path; /* ':'-separated, searched before defaults */
+	const char *shared;	/* ':'-separated sonames taken from the process
+				   in addition to the libc group */
+	unsigned int flags;	/* must be 0 */
+};
+
+KDL_PUBLIC void *kdl_open(const char *path, int mode, const struct kdl_load_args *args);
+KDL_PUBLIC void *kdl_fdopen(int fd, off_t offset, int mode,
+		 const struct kdl_load_args *args);
+KDL_PUBLIC void *kdl_memopen(const void *buf, size_t len, int mode,
+		  const struct kdl_load_args *args);
+KDL_PUBLIC void *kdl_sym(void *handle, const char *name);
+KDL_PUBLIC void *kdl_vsym(void *handle, const char *name, const char *version);
+KDL_PUBLIC int kdl_addr(const void *addr, Dl_info *info);
+KDL_PUBLIC int kdl_close(void *handle);
+KDL_PUBLIC const char *kdl_error(void);
+KDL_PUBLIC int kdl_info(void *handle, int request, void *arg);
+KDL_PUBLIC int kdl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *),
+		     void *data);
+
+KDL_PUBLIC struct kdl_ns *kdl_ns_create(const struct kdl_ns_config *cfg);
+KDL_PUBLIC int kdl_ns_link(struct kdl_ns *from, struct kdl_ns *to, const char *sonames);
+KDL_PUBLIC int kdl_ns_destroy(struct kdl_ns *ns);
+
+/* Backends, as answered by KDL_INFO_BACKEND. */
+#define KDL_BACKEND_USER	1
+#define KDL_BACKEND_KERNEL	2
+
+/* kdl_info requests.  The handle may be NULL where noted. */
+enum {
+	KDL_INFO_BACKEND = 1,	/* int *: backend of handle; NULL: the
+				   backend a load would use now */
+	KDL_INFO_BIAS,		/* uintptr_t *: load bias */
+	KDL_INFO_RANGE,		/* uintptr_t[2]: mapped [start, end) */
+	KDL_INFO_PATH,		/* const char **: path or display name */
+	KDL_INFO_NS,		/* struct kdl_ns **: namespace */
+	KDL_INFO_MIRROR,	/* uintptr_t *: mirror address of base, 0 if none */
+	KDL_INFO_TLS_MODID,	/* size_t *: TLS module id, 0 if none */
+	KDL_INFO_TLS_BLOCK,	/* void **: this thread's TLS block */
+	KDL_INFO_ZERO_COPY,	/* int *: 1 if mapped from the source's pages */
+	KDL_INFO_ABI_VERSION,	/* unsigned *: /dev/kdl ABI (handle NULL) */
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KDL_H */

@@ -1,0 +1,13 @@
+/* cli.h - subcommands of the kdl command. */
+#ifndef KDL_CLI_H
+#define KDL_CLI_H
+
+struct kdl_cmd {
+	const char *name;
+	const char *help;
+	int (*fn)(int argc, char **argv);
+};
+
+int cmd_info(int argc, char **argv);
+
+#endif

@@ -1,0 +1,36 @@
+/* main.c - the kdl command: dispatch to subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct kdl_cmd cmds[] = {
+	{ "info", "show whether /dev/kdl is usable and which backend libkdl uses", cmd_info },
+	{ "help", "show this help", NULL },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: kdl COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(f, "\nenvironment:\n  KDL_BACKEND=user|kernel|auto  force a backend (default auto)\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (cmds[i].fn && !strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "kdl: unknown command '%s' (try kdl --help)\n", argv[1]);
+	return 2;
+}

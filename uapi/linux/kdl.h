@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * kdl.h - ioctl ABI of /dev/kdl, shared by kdl.ko and libkdl.
+ *
+ * Every argument struct starts with a __u32 size that userspace sets to
+ * sizeof() of the struct it was built with.  The module accepts any size
+ * from the VER0 size up to one page: bytes it does not know must be zero
+ * (E2BIG otherwise), a size below VER0 is EINVAL.  Fields are added at
+ * the end only; old fields never change meaning.  Reserved fields and
+ * unknown flag bits must be zero (EINVAL).
+ */
+#ifndef _UAPI_LINUX_KDL_H
+#define _UAPI_LINUX_KDL_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define KDL_DEVICE_PATH		"/dev/kdl"
+#define KDL_ABI_VERSION		1
+
+/* Feature bits reported by KDL_IOC_QUERY. */
+#define KDL_FEAT_MAP		(1ULL << 0)	/* KDL_IOC_MAP, KDL_IOC_UNMAP */
+#define KDL_FEAT_MIRROR		(1ULL << 1)	/* KDL_MAP_MIRROR */
+#define KDL_FEAT_SRC_ADDR	(1ULL << 2)	/* KDL_MAP_SRC_ADDR */
+#define KDL_FEAT_BATCH		(1ULL << 3)	/* KDL_IOC_MAP_BATCH */
+#define KDL_FEAT_URING_CMD	(1ULL << 4)	/* IORING_OP_URING_CMD */
+
+/*
+ * struct kdl_query - what this module speaks.
+ * @size:        in: sizeof(struct kdl_query) as the caller knows it.
+ * @abi_version: out: KDL_ABI_VERSION of the module.
+ * @features:    out: KDL_FEAT_* bits the module implements.
+ * @max_segments: out: largest kdl_map.nr_segments accepted.
+ * @max_batch:   out: largest kdl_map_batch.count accepted.
+ * @reserved:    must be zero.
+ */
+struct kdl_query {
+	__u32 size;
+	__u32 abi_version;
+	__aligned_u64 features;
+	__u32 max_segments;
+	__u32 max_batch;
+	__aligned_u64 reserved[4];
+};
+#define KDL_QUERY_SIZE_VER0	56
+
+/* kdl_segment.prot uses PROT_READ, PROT_WRITE, PROT_EXEC of <sys/mman.h>. */
+
+/*
+ * struct kdl_segment - one PT_LOAD of an image.
+ * @vaddr:   offset of the segment in the image (from the image base).
+ * @offset:  file offset of the segment, relative to kdl_map.file_base.
+ * @filesz:  bytes taken from the file.
+ * @memsz:   bytes in memory; [filesz, memsz) reads as zero.
+ * @prot:    PROT_* bits.
+ * @flags:   must be zero.
+ *
+ * Segments are sorted by @vaddr and do not overlap at page granularity;
+ * vaddr and offset are congruent modulo the page size.
+ */
+struct kdl_segment {
+	__aligned_u64 vaddr;
+	__aligned_u64 offset;
+	__aligned_u64 filesz;
+	__aligned_u64 memsz;
+	__u32 prot;
+	__u32 flags;
+};
+
+/* kdl_map.flags: placement (exactly one of the first four). */
+#define KDL_MAP_ANYWHERE	(1U << 0)	/* anywhere mmap would place it */
+#define KDL_MAP_WINDOW		(1U << 1)	/* inside [window_lo, window_hi) */
+#define KDL_MAP_FIXED		(1U << 2)	/* at fixed_addr, replacing */
+#define KDL_MAP_FIXED_NOREPLACE	(1U << 3)	/* at fixed_addr, EEXIST if busy */
+/* kdl_map.flags: source and options. */
+#define KDL_MAP_SRC_ADDR	(1U << 8)	/* source is [src_addr, +src_len) */
+#define KDL_MAP_MIRROR		(1U << 9)	/* also map at mirror_base + base */
+
+#define KDL_MAP_PLACEMENT_MASK	0x0fU
+#define KDL_MAP_ALL_FLAGS	(KDL_MAP_PLACEMENT_MASK | KDL_MAP_SRC_ADDR | \
+				 KDL_MAP_MIRROR)
+
+/*
+ * struct kdl_map - map one ELF image.
+ * @size:        sizeof(struct kdl_map).
+ * @flags:       KDL_MAP_*.
+ * @fd:          source file (regular file or memfd) unless KDL_MAP_SRC_ADDR.
+ * @nr_segments: entries at @segments, 1..max_segments.
+ * @file_base:   byte offset of the image inside the source (page aligned);
+ *               a container or fd offset goes here.
+ * @src_addr:    with KDL_MAP_SRC_ADDR: user address of the image (page
+ *               aligned); the module maps the file or shmem backing that
+ *               range, never copies.  EINVAL if the range is anonymous or
+ *               not backed by one file at consecutive offsets.
+ * @src_len:     with KDL_MAP_SRC_ADDR: bytes at @src_addr.
+ * @span:        bytes of address space the image needs (page multiple).
+ * @align:       base alignment (power of two, >= page size; 0 = page).
+ * @window_lo:   KDL_MAP_WINDOW: lowest acceptable base.
+ * @window_hi:   KDL_MAP_WINDOW: base + span must be <= window_hi.
+ * @fixed_addr:  KDL_MAP_FIXED*: the base.
+ * @mirror_base: KDL_MAP_MIRROR: the image is also mapped at
+ *               mirror_base + base, coherently for shared pages.
+ * @segments:    user pointer to nr_segments struct kdl_segment.
+ * @base:        out: the chosen base.
+ * @reserved:    must be zero.
+ */
+struct kdl_map {
+	__u32 size;
+	__u32 flags;
+	__s32 fd;
+	__u32 nr_segments;
+	__aligned_u64 file_base;
+	__aligned_u64 src_addr;
+	__aligned_u64 src_len;
+	__aligned_u64 span;
+	__aligned_u64 align;
+	__aligned_u64 window_lo;
+	__aligned_u64 window_hi;
+	__aligned_u64 fixed_addr;
+	__aligned_u64 mirror_base;
+	__aligned_u64 segments;
+	__aligned_u64 base;
+	__aligned_u64 reserved[2];
+};
+#define KDL_MAP_SIZE_VER0	120
+
+/*
+ * struct kdl_unmap - unmap an image the device mapped, and its mirror.
+ * @size:  sizeof(struct kdl_unmap).
+ * @flags: must be zero.
+ * @base:  the base KDL_IOC_MAP returned.  ENOENT if this open file did
+ *         not map an image there.
+ */
+struct kdl_unmap {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 base;
+	__aligned_u64 reserved[2];
+};
+#define KDL_UNMAP_SIZE_VER0	32
+
+/*
+ * struct kdl_map_batch - map several images in one call.
+ * @size:   sizeof(struct kdl_map_batch).
+ * @flags:  must be zero.
+ * @count:  entries at @maps, 1..max_batch.
+ * @maps:   user pointer to @count pointers (__u64) to struct kdl_map.
+ * @done:   out: how many requests succeeded, in order.  The call stops at
+ *          the first failure and returns its errno; requests [0, done)
+ *          stay mapped with their @base filled in, the failed one and those
+ *          after it map nothing.
+ */
+struct kdl_map_batch {
+	__u32 size;
+	__u32 flags;
+	__u32 count;
+	__u32 done;
+	__aligned_u64 maps;
+	__aligned_u64 reserved[2];
+};
+#define KDL_MAP_BATCH_SIZE_VER0	40
+
+/*
+ * The size encoded in these numbers is that of the VER0 structs; the
+ * module dispatches on type and number only and reads the real size from
+ * the struct's own size field, so a grown struct keeps its command number.
+ */
+#define KDL_IOC_MAGIC		0xD1
+#define KDL_IOC_QUERY		_IOWR(KDL_IOC_MAGIC, 0x00, struct kdl_query)
+#define KDL_IOC_MAP		_IOWR(KDL_IOC_MAGIC, 0x01, struct kdl_map)
+#define KDL_IOC_UNMAP		_IOW(KDL_IOC_MAGIC, 0x02, struct kdl_unmap)
+#define KDL_IOC_MAP_BATCH	_IOWR(KDL_IOC_MAGIC, 0x03, struct kdl_map_batch)
+
+/* io_uring passthrough: sqe->cmd_op takes these, sqe->addr points at the
+ * same struct as the ioctl; the CQE's res is 0 or -errno. */
+#define KDL_URING_CMD_MAP	1
+#define KDL_URING_CMD_UNMAP	2
+
+#endif /* _UAPI_LINUX_KDL_H */
