@@ -43,6 +43,8 @@ tools: $(B)/tools/kdl
 tests: $(LIBTESTS) $(KTESTS)
 examples: $(EXAMPLES)
 
+include selftests/fixtures/fixtures.mk
+
 $(B)/obj/%.o: %.c $(wildcard lib/*.h lib/include/*.h uapi/linux/*.h tools/kdl/*.h) | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
