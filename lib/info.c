@@ -1,19 +1,11 @@
 /* info.c - kdl_info(): what libkdl knows about a loaded object. */
-#include "kdl_internal.h"
+#include "obj.h"
 
-int kdl_info(void *handle, int request, void *arg)
+static int info_global(int request, void *arg)
 {
 	const struct kdl_backend_state *ks;
 	int kind;
 
-	if (!arg) {
-		kdl_set_error("kdl_info: request %d: found a NULL argument", request);
-		return -1;
-	}
-	if (handle) {
-		kdl_set_error("kdl_info: found a handle, but no object is loaded yet");
-		return -1;
-	}
 	switch (request) {
 	case KDL_INFO_BACKEND:
 		kind = kdl_backend_pick(0);
@@ -31,6 +23,61 @@ int kdl_info(void *handle, int request, void *arg)
 		return 0;
 	default:
 		kdl_set_error("kdl_info: request %d: unknown without a handle", request);
+		return -1;
+	}
+}
+
+int kdl_info(void *handle, int request, void *arg)
+{
+	struct kdl_obj *o = handle;
+
+	if (!arg) {
+		kdl_set_error("kdl_info: request %d: found a NULL argument", request);
+		return -1;
+	}
+	if (!handle)
+		return info_global(request, arg);
+	if (!kdl_obj_valid(o)) {
+		kdl_set_error("kdl_info: invalid handle %p", handle);
+		return -1;
+	}
+	switch (request) {
+	case KDL_INFO_BACKEND:
+		if (o->system) {
+			kdl_set_error("%s: the process's own object, not mapped by kdl", o->name);
+			return -1;
+		}
+		*(int *)arg = o->map.backend;
+		return 0;
+	case KDL_INFO_BIAS:
+		*(uintptr_t *)arg = o->bias;
+		return 0;
+	case KDL_INFO_RANGE:
+		((uintptr_t *)arg)[0] = o->map.start;
+		((uintptr_t *)arg)[1] = o->map.start + o->map.len;
+		return 0;
+	case KDL_INFO_PATH:
+		*(const char **)arg = o->name;
+		return 0;
+	case KDL_INFO_NS:
+		*(struct kdl_ns **)arg = o->ns;
+		return 0;
+	case KDL_INFO_MIRROR:
+		*(uintptr_t *)arg = o->map.mirror;
+		return 0;
+	case KDL_INFO_TLS_MODID:
+		*(size_t *)arg = o->tls_modid;
+		return 0;
+	case KDL_INFO_TLS_BLOCK:
+		*(void **)arg = NULL;
+		return 0;
+	case KDL_INFO_ZERO_COPY:
+		*(int *)arg = !o->system;
+		return 0;
+	case KDL_INFO_ABI_VERSION:
+		return info_global(request, arg);
+	default:
+		kdl_set_error("kdl_info: request %d is unknown", request);
 		return -1;
 	}
 }

@@ -19,6 +19,17 @@ extern "C" {
 #endif
 
 struct kdl_ns;
+struct dl_phdr_info;
+
+#ifndef __USE_GNU
+/* <dlfcn.h> declares Dl_info only under _GNU_SOURCE; same layout here. */
+typedef struct {
+	const char *dli_fname;
+	void *dli_fbase;
+	const char *dli_sname;
+	void *dli_saddr;
+} Dl_info;
+#endif
 
 #define KDL_PUBLIC __attribute__((visibility("default")))
 

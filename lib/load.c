@@ -1,0 +1,488 @@
+/* load.c - load an object and its dependency tree, transactionally. */
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "obj.h"
+
+#define PAGE 4096ULL
+#define HEAD_READ 1024
+
+/* The objects one kdl_open brings in, in breadth-first order. */
+struct load_txn {
+	struct kdl_obj **objs;	/* new objects, queue order */
+	size_t n, cap;
+	struct kdl_obj **reused; /* old objects whose refcnt this load raised */
+	size_t nreused, capreused;
+	struct kdl_placement pl;
+	unsigned int flags;
+	struct kdl_ns *ns;
+	const char *root_name;	/* display name for the root */
+};
+
+static int push(struct kdl_obj ***a, size_t *n, size_t *cap, struct kdl_obj *o)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		struct kdl_obj **na = realloc(*a, nc * sizeof(*na));
+
+		if (!na) {
+			kdl_set_error("out of memory");
+			return -1;
+		}
+		*a = na;
+		*cap = nc;
+	}
+	(*a)[(*n)++] = o;
+	return 0;
+}
+
+void kdl_obj_destroy(struct kdl_obj *o)
+{
+	if (!o)
+		return;
+	if (o->map.len) {
+		if (o->map.backend == KDL_BACKEND_KERNEL)
+			kdl_unmap_kernel(&o->map);
+		else
+			kdl_unmap_user(&o->map);
+	}
+	o->magic = 0;
+	free(o->deps);
+	free(o->scope);
+	free(o->origin);
+	if (o->name != o->path)
+		free(o->name);
+	free(o->path);
+	free(o);
+}
+
+static struct kdl_obj *find_loaded(struct load_txn *t, dev_t dev, ino_t ino, uint64_t off)
+{
+	for (struct kdl_obj *o = kdl_objs; o; o = o->next)
+		if (o->ns == t->ns && o->dev == dev && o->ino == ino && o->map.start &&
+		    o->src_base == off)
+			return o;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->objs[i]->dev == dev && t->objs[i]->ino == ino && t->objs[i]->src_base == off)
+			return t->objs[i];
+	return NULL;
+}
+
+static struct kdl_obj *find_soname(struct load_txn *t, const char *soname)
+{
+	for (struct kdl_obj *o = kdl_objs; o; o = o->next)
+		if (o->ns == t->ns && o->soname && !strcmp(o->soname, soname))
+			return o;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->objs[i]->soname && !strcmp(t->objs[i]->soname, soname))
+			return t->objs[i];
+	return NULL;
+}
+
+static int read_head(int fd, uint64_t base, uint64_t size, struct kdl_obj *o, const char *name)
+{
+	size_t len = size < HEAD_READ ? size : HEAD_READ, need = 0;
+	char buf[HEAD_READ], *big = NULL;
+	ssize_t got = pread(fd, buf, len, base);
+	int r;
+
+	if (got < 0) {
+		kdl_set_error("%s: read: %s", name, strerror(errno));
+		return -1;
+	}
+	r = kdl_elf_parse(&o->elf, buf, got, size, name, &need);
+	if (r == 1) {
+		big = malloc(need);
+		if (!big) {
+			kdl_set_error("%s: out of memory", name);
+			return -1;
+		}
+		got = pread(fd, big, need, base);
+		r = got == (ssize_t)need ? kdl_elf_parse(&o->elf, big, got, size, name, &need) : -1;
+		if (got != (ssize_t)need)
+			kdl_set_error("%s: short read of the program headers", name);
+		free(big);
+	}
+	return r ? -1 : 0;
+}
+
+/* Map one object from @fd and read its dynamic section. */
+static struct kdl_obj *load_one(struct load_txn *t, int fd, uint64_t base, char *path,
+				const char *display)
+{
+	struct kdl_obj *o = calloc(1, sizeof(*o));
+	struct kdl_src src = { .fd = fd, .base = base };
+	struct stat st;
+	const char *slash;
+	int backend;
+
+	if (!o) {
+		kdl_set_error("%s: out of memory", path);
+		free(path);
+		return NULL;
+	}
+	o->magic = KDL_OBJ_MAGIC;
+	o->path = path;
+	o->name = display ? strdup(display) : path;
+	o->ns = t->ns;
+	if (!o->name)
+		goto fail_nomem;
+	if (fstat(fd, &st)) {
+		kdl_set_error("%s: fstat: %s", o->name, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		kdl_set_error("%s: not a regular file", o->name);
+		goto fail;
+	}
+	if ((uint64_t)st.st_size < base) {
+		kdl_set_error("%s: offset 0x%llx is past the end of the file", o->name,
+			      (unsigned long long)base);
+		goto fail;
+	}
+	src.size = st.st_size - base;
+	o->dev = src.dev = st.st_dev;
+	o->ino = src.ino = st.st_ino;
+	o->src_base = base;
+	if (read_head(fd, base, src.size, o, o->name))
+		goto fail;
+	if (o->elf.tls && o->elf.tls->p_memsz) {
+		kdl_set_error("%s: thread-local storage (PT_TLS) is not supported yet", o->name);
+		goto fail;
+	}
+	backend = kdl_backend_pick(t->flags);
+	if (backend < 0)
+		goto fail;
+	if ((backend == KDL_BACKEND_KERNEL ? kdl_map_kernel : kdl_map_user)(&o->elf, &src, &t->pl,
+									    &o->map, o->name))
+		goto fail;
+	o->bias = o->map.bias;
+	o->phdr = o->elf.phdr;
+	o->nphdr = o->elf.nphdr;
+	slash = strrchr(path, '/');
+	o->origin = slash ? strndup(path, slash - path ? (size_t)(slash - path) : 1) : strdup(".");
+	if (!o->origin)
+		goto fail_nomem;
+	if (kdl_dyn_read(o, &o->elf))
+		goto fail;
+	if (!o->soname)
+		o->soname = slash ? slash + 1 : path;
+	if (o->elf.relro) {
+		o->relro_start = (o->bias + o->elf.relro->p_vaddr) & ~(PAGE - 1);
+		o->relro_end = (o->bias + o->elf.relro->p_vaddr + o->elf.relro->p_memsz) & ~(PAGE - 1);
+	}
+	if (o->ndeps && !(o->deps = calloc(o->ndeps, sizeof(*o->deps))))
+		goto fail_nomem;
+	return o;
+fail_nomem:
+	kdl_set_error("%s: out of memory", path);
+fail:
+	kdl_obj_destroy(o);
+	return NULL;
+}
+
+/* Resolve DT_NEEDED entry @name of @o: reuse, runtime group, or load. */
+static struct kdl_obj *need(struct load_txn *t, struct kdl_obj *o, const char *name)
+{
+	struct kdl_obj *d;
+	char *path;
+	struct stat st;
+	int fd;
+
+	if (!strchr(name, '/')) {
+		if (kdl_is_runtime_group(name))
+			return kdl_process_runtime_dep(name, o->name);
+		d = find_soname(t, name);
+		if (d)
+			return d;
+	}
+	fd = kdl_search(name, o, t->ns, &path);
+	if (fd < 0)
+		return NULL;
+	if (!fstat(fd, &st) && (d = find_loaded(t, st.st_dev, st.st_ino, 0))) {
+		close(fd);
+		free(path);
+		return d;
+	}
+	d = load_one(t, fd, 0, path, NULL);
+	close(fd);
+	if (d && push(&t->objs, &t->n, &t->cap, d)) {
+		kdl_obj_destroy(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* Self plus dependencies, breadth-first, each once. */
+static int build_scope(struct kdl_obj *root)
+{
+	struct kdl_obj **s = NULL;
+	size_t n = 0, cap = 0;
+
+	if (push(&s, &n, &cap, root))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct kdl_obj *o = s[i];
+
+		for (size_t j = 0; !o->system && j < o->ndeps; j++) {
+			bool seen = false;
+
+			for (size_t k = 0; k < n && !seen; k++)
+				seen = s[k] == o->deps[j];
+			if (!seen && push(&s, &n, &cap, o->deps[j])) {
+				free(s);
+				return -1;
+			}
+		}
+	}
+	free(root->scope);
+	root->scope = s;
+	root->nscope = n;
+	return 0;
+}
+
+static void txn_rollback(struct load_txn *t)
+{
+	for (size_t i = 0; i < t->nreused; i++)
+		t->reused[i]->refcnt--;
+	for (size_t i = t->n; i-- > 0;)
+		kdl_obj_destroy(t->objs[i]);
+}
+
+static int add_global(struct kdl_ns *ns, struct kdl_obj *o)
+{
+	for (size_t i = 0; i < ns->nglobal; i++)
+		if (ns->global[i] == o)
+			return 0;
+	if (push(&ns->global, &ns->nglobal, &ns->capglobal, o))
+		return -1;
+	o->global = true;
+	return 0;
+}
+
+/*
+ * Under kdl_lock:
+ *  1. map the root and, breadth-first, every DT_NEEDED not yet loaded;
+ *  2. relocate the new objects, dependencies first, in the root's scope;
+ *  3. protect RELRO;
+ *  4. publish: link into the object list, take references.
+ * Any failure unmaps every new object and drops every reference taken.
+ */
+static struct kdl_obj *load_locked(struct load_txn *t, const char *name, int fd,
+				   uint64_t offset, int mode)
+{
+	struct kdl_obj *root;
+	char *path = NULL;
+	struct stat st;
+	int own_fd = -1;
+
+	if (kdl_process_refresh())
+		return NULL;
+	if (fd < 0) {
+		if (!strchr(name, '/') && kdl_is_runtime_group(name)) {
+			if (mode & RTLD_NOLOAD)
+				return kdl_process_find(name);
+			return kdl_process_runtime_dep(name, "kdl_open");
+		}
+		if (!strchr(name, '/') && (root = find_soname(t, name)))
+			goto reuse;
+		own_fd = fd = kdl_search(name, NULL, t->ns, &path);
+		if (fd < 0)
+			return NULL;
+	} else if (!(path = strdup(name))) {
+		kdl_set_error("out of memory");
+		return NULL;
+	}
+	if (fstat(fd, &st)) {
+		kdl_set_error("%s: fstat: %s", name, strerror(errno));
+		goto fail_fd;
+	}
+	root = find_loaded(t, st.st_dev, st.st_ino, offset);
+	if (root) {
+		free(path);
+		if (own_fd >= 0)
+			close(own_fd);
+		goto reuse;
+	}
+	if (mode & RTLD_NOLOAD) {
+		free(path);
+		if (own_fd >= 0)
+			close(own_fd);
+		return NULL;
+	}
+	root = load_one(t, fd, offset, path, t->root_name);
+	path = NULL;
+	if (own_fd >= 0)
+		close(own_fd);
+	own_fd = -1;
+	if (!root || push(&t->objs, &t->n, &t->cap, root)) {
+		kdl_obj_destroy(root);
+		return NULL;
+	}
+
+	/* 1. Dependencies, breadth-first (t->objs grows as we go). */
+	for (size_t i = 0; i < t->n; i++) {
+		struct kdl_obj *o = t->objs[i];
+		size_t k = 0;
+
+		for (size_t j = 0; o->dynamic[j].d_tag != DT_NULL; j++) {
+			struct kdl_obj *d;
+
+			if (o->dynamic[j].d_tag != DT_NEEDED)
+				continue;
+			d = need(t, o, o->dyn.strtab + o->dynamic[j].d_un.d_val);
+			if (!d)
+				goto fail;
+			if (!d->system && d->relocated &&
+			    push(&t->reused, &t->nreused, &t->capreused, d))
+				goto fail;
+			if (!d->system)
+				d->refcnt++;
+			o->deps[k++] = d;
+		}
+	}
+	if (build_scope(root))
+		goto fail;
+
+	/* 2. and 3. Dependencies before dependents: reverse queue order. */
+	for (size_t i = t->n; i-- > 0;)
+		if (kdl_relocate(t->objs[i], root->scope, root->nscope) ||
+		    kdl_protect_relro(t->objs[i]))
+			goto fail;
+	for (size_t i = 1; i < t->n; i++)
+		if (build_scope(t->objs[i]))
+			goto fail;
+
+	/* 4. Publish. */
+	for (size_t i = 0; i < t->n; i++) {
+		t->objs[i]->mode = mode;
+		kdl_obj_link(t->objs[i]);
+	}
+	root->refcnt++;
+	goto done;
+
+reuse:
+	if (root->system)
+		return root;
+	root->refcnt++;
+done:
+	if (mode & RTLD_NODELETE)
+		root->nodelete = true;
+	if ((mode & RTLD_GLOBAL) && !root->system)
+		for (size_t i = 0; i < root->nscope; i++)
+			if (!root->scope[i]->system && add_global(root->ns, root->scope[i]))
+				break;
+	return root;
+fail:
+	txn_rollback(t);
+	return NULL;
+fail_fd:
+	free(path);
+	if (own_fd >= 0)
+		close(own_fd);
+	return NULL;
+}
+
+struct kdl_obj *kdl_load_tree(const char *name, int fd, uint64_t offset, int mode,
+			      const struct kdl_load_args *args)
+{
+	struct load_txn t = { .ns = &kdl_default_ns };
+	struct kdl_obj *root;
+
+	if (args) {
+		if (args->size < offsetof(struct kdl_load_args, mirror_base) + sizeof(uint64_t)) {
+			kdl_set_error("kdl_load_args: size %zu is below the first version's %zu",
+				      args->size, sizeof(struct kdl_load_args));
+			return NULL;
+		}
+		if (args->ns)
+			t.ns = args->ns;
+		t.root_name = args->name;
+		t.flags = args->flags;
+		t.pl.flags = args->flags & (KDL_LOAD_WINDOW | KDL_LOAD_FIXED | KDL_LOAD_MIRROR);
+		t.pl.lo = args->window_lo;
+		t.pl.hi = args->window_hi;
+		t.pl.align = args->align;
+		t.pl.fixed = args->fixed_addr;
+		t.pl.mirror_base = args->mirror_base;
+		if ((t.pl.flags & KDL_LOAD_WINDOW) && t.pl.lo >= t.pl.hi) {
+			kdl_set_error("kdl_load_args: window [0x%llx, 0x%llx) is empty",
+				      (unsigned long long)t.pl.lo, (unsigned long long)t.pl.hi);
+			return NULL;
+		}
+		if (t.pl.align & (t.pl.align - 1)) {
+			kdl_set_error("kdl_load_args: alignment 0x%llx is not a power of two",
+				      (unsigned long long)t.pl.align);
+			return NULL;
+		}
+	}
+	pthread_mutex_lock(&kdl_lock);
+	root = load_locked(&t, name, fd, offset, mode);
+	pthread_mutex_unlock(&kdl_lock);
+	free(t.objs);
+	free(t.reused);
+	if (root && !root->system)
+		kdl_run_inits(root);
+	return root;
+}
+
+/* Drop one reference; at zero run destructors, then unmap and free, and
+ * release the dependencies the same way.  Called without kdl_lock. */
+int kdl_unload(struct kdl_obj *o)
+{
+	struct kdl_obj **dead = NULL;
+	size_t n = 0, cap = 0;
+
+	if (o->system)
+		return 0;
+	pthread_mutex_lock(&kdl_lock);
+	if (!o->refcnt) {
+		pthread_mutex_unlock(&kdl_lock);
+		kdl_set_error("%s: closed more often than opened", o->name);
+		return -1;
+	}
+	if (--o->refcnt || o->nodelete) {
+		pthread_mutex_unlock(&kdl_lock);
+		return 0;
+	}
+	if (push(&dead, &n, &cap, o))
+		goto out_unlock;
+	for (size_t i = 0; i < n; i++) {
+		struct kdl_obj *d = dead[i];
+
+		for (size_t j = 0; j < d->ndeps; j++) {
+			struct kdl_obj *x = d->deps[j];
+
+			if (x && !x->system && x->refcnt && --x->refcnt == 0 && !x->nodelete &&
+			    push(&dead, &n, &cap, x))
+				break;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct kdl_ns *ns = dead[i]->ns;
+
+		kdl_obj_unlink(dead[i]);
+		for (size_t j = 0; j < ns->nglobal; j++)
+			if (ns->global[j] == dead[i]) {
+				memmove(&ns->global[j], &ns->global[j + 1],
+					(ns->nglobal - j - 1) * sizeof(*ns->global));
+				ns->nglobal--;
+				break;
+			}
+	}
+	pthread_mutex_unlock(&kdl_lock);
+	/* Dependents were queued before their dependencies. */
+	for (size_t i = 0; i < n; i++)
+		kdl_run_fini(dead[i]);
+	for (size_t i = 0; i < n; i++)
+		kdl_obj_destroy(dead[i]);
+	free(dead);
+	return 0;
+out_unlock:
+	pthread_mutex_unlock(&kdl_lock);
+	return -1;
+}

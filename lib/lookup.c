@@ -1,0 +1,54 @@
+/* lookup.c - resolve a symbol reference in the scope of its object. */
+#include "obj.h"
+
+static bool try_obj(const struct kdl_obj *o, const struct kdl_obj *self, bool skip_self,
+		    struct kdl_symref *r, struct kdl_def *out)
+{
+	const Elf64_Sym *s;
+
+	if (skip_self && o == self)
+		return false;
+	s = kdl_sym_in(o, r);
+	if (!s)
+		return false;
+	out->obj = o;
+	out->sym = s;
+	return true;
+}
+
+/*
+ * The search order of a reference made by @requester:
+ *  1. @requester itself when it is DT_SYMBOLIC;
+ *  2. its namespace's RTLD_GLOBAL objects, in the order they were opened;
+ *  3. the objects kdl loaded in @local (the breadth-first dependency list
+ *     of the load that brought @requester in);
+ *  4. the process's objects: in the default namespace all of them in
+ *     glibc's order (main program first, so its interposers win as they
+ *     do for glibc's own objects); in an isolated one the runtime group.
+ * Returns 0 with *out filled, or -1 when nothing defines the symbol.
+ */
+int kdl_lookup(const struct kdl_obj *requester, struct kdl_symref *r,
+	       struct kdl_obj *const *local, size_t nlocal, bool skip_self,
+	       struct kdl_def *out)
+{
+	const struct kdl_ns *ns = requester ? requester->ns : &kdl_default_ns;
+	struct kdl_obj *const *procs;
+	size_t nprocs;
+
+	if (requester && requester->symbolic && try_obj(requester, requester, skip_self, r, out))
+		return 0;
+	for (size_t i = 0; ns && i < ns->nglobal; i++)
+		if (try_obj(ns->global[i], requester, skip_self, r, out))
+			return 0;
+	for (size_t i = 0; i < nlocal; i++)
+		if (!local[i]->system && try_obj(local[i], requester, skip_self, r, out))
+			return 0;
+	procs = kdl_process_objs(&nprocs);
+	for (size_t i = 0; i < nprocs; i++) {
+		if (ns && ns->isolated && !kdl_is_runtime_group(procs[i]->soname))
+			continue;
+		if (try_obj(procs[i], requester, skip_self, r, out))
+			return 0;
+	}
+	return -1;
+}

@@ -1,0 +1,49 @@
+/* map.h - the mapping backends: put a validated image into memory. */
+#ifndef KDL_MAP_H
+#define KDL_MAP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "elf_image.h"
+
+/* Where an image's bytes come from: a file (or memfd) at a byte offset. */
+struct kdl_src {
+	int fd;
+	uint64_t base;		/* offset of the image inside the file */
+	uint64_t size;		/* bytes of the image */
+	dev_t dev;
+	ino_t ino;
+};
+
+struct kdl_placement {
+	unsigned int flags;	/* KDL_LOAD_WINDOW, KDL_LOAD_FIXED, KDL_LOAD_MIRROR */
+	uint64_t lo, hi;	/* window */
+	uint64_t align;
+	uint64_t fixed;
+	uint64_t mirror_base;
+};
+
+struct kdl_mapping {
+	uintptr_t start;	/* first byte of the span */
+	size_t len;		/* the span */
+	uintptr_t bias;		/* start - min_vaddr */
+	uintptr_t mirror;	/* start of the mirror view, 0 if none */
+	int backend;		/* KDL_BACKEND_* */
+};
+
+KDL_HIDDEN int kdl_map_user(const struct kdl_elf *e, const struct kdl_src *src,
+			    const struct kdl_placement *pl, struct kdl_mapping *m,
+			    const char *name);
+KDL_HIDDEN void kdl_unmap_user(struct kdl_mapping *m);
+KDL_HIDDEN int kdl_map_kernel(const struct kdl_elf *e, const struct kdl_src *src,
+			      const struct kdl_placement *pl, struct kdl_mapping *m,
+			      const char *name);
+KDL_HIDDEN void kdl_unmap_kernel(struct kdl_mapping *m);
+
+static inline int kdl_prot(uint32_t pf)
+{
+	return ((pf & PF_R) ? 1 : 0) | ((pf & PF_W) ? 2 : 0) | ((pf & PF_X) ? 4 : 0);
+}
+
+#endif

@@ -1,0 +1,73 @@
+/* map_kernel.c - the kernel backend: one KDL_IOC_MAP per image. */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include <linux/kdl.h>
+
+#include "kdl_internal.h"
+#include "map.h"
+
+int kdl_map_kernel(const struct kdl_elf *e, const struct kdl_src *src,
+		   const struct kdl_placement *pl, struct kdl_mapping *m, const char *name)
+{
+	const struct kdl_backend_state *ks = kdl_backend_kernel();
+	struct kdl_segment seg[KDL_MAX_LOADS];
+	struct kdl_map req = { .size = sizeof(req) };
+
+	if (!ks) {
+		kdl_set_error("%s: /dev/kdl is not usable", name);
+		return -1;
+	}
+	for (unsigned int i = 0; i < e->nload; i++) {
+		const struct kdl_elf_load *l = &e->load[i];
+
+		seg[i] = (struct kdl_segment){
+			.vaddr = l->vaddr - e->min_vaddr,
+			.offset = l->offset,
+			.filesz = l->filesz,
+			.memsz = l->memsz,
+			.prot = kdl_prot(l->flags),
+		};
+	}
+	req.fd = src->fd;
+	req.nr_segments = e->nload;
+	req.file_base = src->base;
+	req.span = e->span;
+	req.align = e->align > pl->align ? e->align : pl->align;
+	req.segments = (uintptr_t)seg;
+	if (pl->flags & KDL_LOAD_FIXED) {
+		req.flags = KDL_MAP_FIXED_NOREPLACE;
+		req.fixed_addr = pl->fixed;
+	} else if (pl->flags & KDL_LOAD_WINDOW) {
+		req.flags = KDL_MAP_WINDOW;
+		req.window_lo = pl->lo;
+		req.window_hi = pl->hi;
+	} else {
+		req.flags = KDL_MAP_ANYWHERE;
+	}
+	if (pl->flags & KDL_LOAD_MIRROR) {
+		req.flags |= KDL_MAP_MIRROR;
+		req.mirror_base = pl->mirror_base;
+	}
+	if (ioctl(ks->dev_fd, KDL_IOC_MAP, &req) < 0) {
+		kdl_set_error("%s: %s: KDL_IOC_MAP: %s", name, KDL_DEVICE_PATH, strerror(errno));
+		return -1;
+	}
+	m->start = req.base;
+	m->len = e->span;
+	m->bias = m->start - e->min_vaddr;
+	m->mirror = (pl->flags & KDL_LOAD_MIRROR) ? pl->mirror_base + req.base : 0;
+	m->backend = KDL_BACKEND_KERNEL;
+	return 0;
+}
+
+void kdl_unmap_kernel(struct kdl_mapping *m)
+{
+	const struct kdl_backend_state *ks = kdl_backend_kernel();
+	struct kdl_unmap req = { .size = sizeof(req), .base = m->start };
+
+	if (m->len && ks)
+		ioctl(ks->dev_fd, KDL_IOC_UNMAP, &req);
+	m->len = 0;
+}

@@ -1,0 +1,172 @@
+/* obj.h - struct kdl_obj, the loader's record of one object, and the
+ * functions of each loading phase. */
+#ifndef KDL_OBJ_H
+#define KDL_OBJ_H
+
+#include <elf.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elf_image.h"
+#include "kdl_internal.h"
+#include "map.h"
+
+/* Symbol lookup tables read from a PT_DYNAMIC (ours or the process's). */
+struct kdl_dyninfo {
+	const char *strtab;
+	size_t strsz;
+	const Elf64_Sym *symtab;
+	size_t nsyms;
+	const uint32_t *sysv_hash;	/* nbucket, nchain, buckets, chains */
+	uint32_t gnu_nbuckets, gnu_symoffset, gnu_bloom_size, gnu_bloom_shift;
+	const uint64_t *gnu_bloom;
+	const uint32_t *gnu_buckets;
+	const uint32_t *gnu_chain;	/* indexed by symbol index - symoffset */
+	const Elf64_Half *versym;
+	const Elf64_Verdef *verdef;
+	size_t verdefnum;
+	const Elf64_Verneed *verneed;
+	size_t verneednum;
+};
+
+enum kdl_init_state { KDL_INIT_NONE, KDL_INIT_RUNNING, KDL_INIT_DONE };
+
+struct kdl_ns {
+	const char *name;
+	struct kdl_obj **global;	/* RTLD_GLOBAL objects, in order */
+	size_t nglobal, capglobal;
+	bool isolated;			/* sees only the runtime group */
+};
+
+#define KDL_OBJ_MAGIC 0x6b646c6f626a3031ull	/* "kdlobj01" */
+
+struct kdl_obj {
+	uint64_t magic;			/* KDL_OBJ_MAGIC while alive */
+	struct kdl_obj *next, *prev;	/* kdl_objs list, load order */
+	char *path;			/* file it came from */
+	char *name;			/* display name */
+	char *origin;			/* directory of path, for $ORIGIN */
+	const char *soname;		/* DT_SONAME or the base name */
+	struct kdl_ns *ns;
+	bool system;			/* the process's own object, not ours */
+	void *glibc_handle;		/* dlopen handle keeping a system object */
+
+	struct kdl_elf elf;		/* validated headers (kdl objects) */
+	struct kdl_mapping map;
+	uintptr_t bias;
+	Elf64_Phdr *phdr;
+	unsigned int nphdr;
+	const Elf64_Dyn *dynamic;
+	struct kdl_dyninfo dyn;
+	dev_t dev;
+	ino_t ino;
+	uint64_t src_base;		/* image offset inside its file */
+
+	const Elf64_Rela *rela, *jmprel;
+	size_t nrela, njmprel;
+	const uint64_t *relr;
+	size_t nrelr;
+	uintptr_t init, fini;
+	const uintptr_t *init_array, *fini_array;
+	size_t ninit_array, nfini_array;
+	const char *rpath, *runpath;
+	bool symbolic, bind_now, nodelete, textrel;
+	uint64_t relro_start, relro_end;	/* absolute, page aligned */
+	size_t tls_modid;
+	uint64_t tls_size, tls_align;
+
+	struct kdl_obj **deps;		/* direct DT_NEEDED, in order */
+	size_t ndeps;
+	struct kdl_obj **scope;		/* self + deps breadth-first */
+	size_t nscope;
+
+	unsigned int refcnt;		/* under kdl_lock */
+	unsigned int mode;		/* RTLD_* it was first opened with */
+	bool relocated, relro_done, global, finalized;
+	enum kdl_init_state init_state;	/* under kdl_lock */
+	pthread_t init_owner;
+	unsigned int init_seq;		/* order constructors completed */
+};
+
+/* state.c: the object list and the lock that guards it.  kdl_lock is
+ * recursive so constructors may call kdl_open; it is never held while a
+ * constructor or destructor runs. */
+extern KDL_HIDDEN pthread_mutex_t kdl_lock;
+extern KDL_HIDDEN pthread_cond_t kdl_init_cond;
+extern KDL_HIDDEN struct kdl_obj *kdl_objs, *kdl_objs_tail;
+extern KDL_HIDDEN struct kdl_ns kdl_default_ns;
+KDL_HIDDEN void kdl_obj_link(struct kdl_obj *o);
+KDL_HIDDEN void kdl_obj_unlink(struct kdl_obj *o);
+KDL_HIDDEN struct kdl_obj *kdl_obj_by_addr(uintptr_t addr);
+KDL_HIDDEN bool kdl_obj_valid(const struct kdl_obj *o);
+
+static inline bool kdl_elf_contains_mapped(const struct kdl_obj *o, uint64_t vaddr,
+					   uint64_t len)
+{
+	return kdl_elf_contains(&o->elf, vaddr, len, PF_W);
+}
+
+/* dynamic.c */
+KDL_HIDDEN int kdl_dyn_read(struct kdl_obj *o, const struct kdl_elf *e);
+KDL_HIDDEN int kdl_dyn_lookup_tables(struct kdl_dyninfo *d, const Elf64_Dyn *dyn,
+				     size_t ndyn, uintptr_t bias, bool relocated,
+				     const struct kdl_elf *e, const char *name);
+
+/* symbol.c */
+struct kdl_symref {
+	const char *name;
+	uint32_t gnu_hash;
+	uint32_t sysv_hash;	/* computed lazily: 0xffffffff until needed */
+	const char *version;	/* NULL: unversioned */
+	uint32_t version_hash;
+	bool hidden_ok;		/* a reference may bind a hidden version */
+};
+KDL_HIDDEN void kdl_symref_init(struct kdl_symref *r, const char *name,
+				const char *version);
+KDL_HIDDEN const Elf64_Sym *kdl_sym_in(const struct kdl_obj *o,
+				       struct kdl_symref *r);
+KDL_HIDDEN uintptr_t kdl_sym_value(const struct kdl_obj *o, const Elf64_Sym *s);
+
+/* process.c: the process's own objects (the runtime group and, in the
+ * default namespace, every object glibc loaded). */
+KDL_HIDDEN int kdl_process_refresh(void);
+KDL_HIDDEN struct kdl_obj *kdl_process_find(const char *soname);
+KDL_HIDDEN bool kdl_is_runtime_group(const char *soname);
+KDL_HIDDEN struct kdl_obj *kdl_process_runtime_dep(const char *soname,
+						   const char *needed_by);
+KDL_HIDDEN struct kdl_obj *const *kdl_process_objs(size_t *n);
+
+/* lookup.c: symbol resolution in a scope. */
+struct kdl_def {
+	const struct kdl_obj *obj;
+	const Elf64_Sym *sym;
+};
+KDL_HIDDEN int kdl_lookup(const struct kdl_obj *requester, struct kdl_symref *r,
+			  struct kdl_obj *const *local, size_t nlocal,
+			  bool skip_self, struct kdl_def *out);
+
+/* reloc.c */
+KDL_HIDDEN int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local,
+			    size_t nlocal);
+KDL_HIDDEN int kdl_protect_relro(struct kdl_obj *o);
+
+/* search.c */
+KDL_HIDDEN int kdl_search(const char *name, const struct kdl_obj *loader,
+			  struct kdl_ns *ns, char **path);
+KDL_HIDDEN char *kdl_expand_dst(const char *s, const char *origin);
+KDL_HIDDEN const char *kdl_ldcache_find(const char *soname);
+
+/* load.c */
+KDL_HIDDEN struct kdl_obj *kdl_load_tree(const char *path, int fd, uint64_t offset,
+					 int mode, const struct kdl_load_args *args);
+KDL_HIDDEN int kdl_unload(struct kdl_obj *o);
+KDL_HIDDEN void kdl_obj_destroy(struct kdl_obj *o);
+
+/* init.c */
+KDL_HIDDEN void kdl_run_inits(struct kdl_obj *root);
+KDL_HIDDEN void kdl_run_fini(struct kdl_obj *o);
+KDL_HIDDEN void kdl_capture_args(int argc, char **argv, char **envp);
+
+#endif

@@ -1,0 +1,253 @@
+/* reloc.c - apply an object's relocations, then protect its RELRO. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "arch_x86_64.h"
+#include "obj.h"
+
+#define PAGE 4096ULL
+
+struct reloc_ctx {
+	struct kdl_obj *o;
+	struct kdl_obj *const *local;
+	size_t nlocal;
+	struct kdl_def *cache;		/* per symbol index, this pass */
+	uint8_t *cached;
+};
+
+/* The version a reference names, from DT_VERSYM + DT_VERNEED. */
+static const char *ref_version(const struct kdl_obj *o, size_t idx)
+{
+	const struct kdl_dyninfo *d = &o->dyn;
+	unsigned int ndx;
+	const Elf64_Verneed *vn = d->verneed;
+
+	if (!d->versym || !vn)
+		return NULL;
+	ndx = d->versym[idx] & 0x7fff;
+	if (ndx <= VER_NDX_GLOBAL)
+		return NULL;
+	for (size_t i = 0; i < d->verneednum; i++) {
+		const Elf64_Vernaux *a = (const void *)((const char *)vn + vn->vn_aux);
+
+		for (unsigned int j = 0; j < vn->vn_cnt; j++) {
+			if (a->vna_other == ndx)
+				return a->vna_name < d->strsz ? d->strtab + a->vna_name : NULL;
+			if (!a->vna_next)
+				break;
+			a = (const void *)((const char *)a + a->vna_next);
+		}
+		if (!vn->vn_next)
+			break;
+		vn = (const void *)((const char *)vn + vn->vn_next);
+	}
+	return NULL;
+}
+
+/* Resolve symbol @idx of the object being relocated.  0 with *def filled
+ * (def->sym NULL for an undefined weak reference), -1 with the error set. */
+static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def)
+{
+	struct kdl_obj *o = c->o;
+	const Elf64_Sym *ref;
+	struct kdl_symref r;
+
+	if (idx >= o->dyn.nsyms) {
+		kdl_set_error("%s: relocation names symbol %zu, past the %zu symbols", o->name,
+			      idx, o->dyn.nsyms);
+		return -1;
+	}
+	if (c->cached[idx]) {
+		*def = c->cache[idx];
+		return 0;
+	}
+	ref = &o->dyn.symtab[idx];
+	if (ref->st_name >= o->dyn.strsz) {
+		kdl_set_error("%s: symbol %zu: name offset past DT_STRSZ", o->name, idx);
+		return -1;
+	}
+	/* A local or protected definition binds to itself. */
+	if (ref->st_shndx != SHN_UNDEF &&
+	    (ELF64_ST_BIND(ref->st_info) == STB_LOCAL ||
+	     ELF64_ST_VISIBILITY(ref->st_other) == STV_PROTECTED)) {
+		def->obj = o;
+		def->sym = ref;
+	} else {
+		kdl_symref_init(&r, o->dyn.strtab + ref->st_name, ref_version(o, idx));
+		if (kdl_lookup(o, &r, c->local, c->nlocal, false, def)) {
+			if (ELF64_ST_BIND(ref->st_info) != STB_WEAK) {
+				kdl_set_error("%s: symbol not found: %s%s%s", o->name, r.name,
+					      r.version ? "@" : "", r.version ? r.version : "");
+				return -1;
+			}
+			def->obj = NULL;
+			def->sym = NULL;
+		}
+	}
+	c->cache[idx] = *def;
+	c->cached[idx] = 1;
+	return 0;
+}
+
+static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, bool irelative_pass)
+{
+	struct kdl_obj *o = c->o;
+	unsigned int type = ELF64_R_TYPE(rel->r_info);
+	size_t symidx = ELF64_R_SYM(rel->r_info);
+	enum kdl_rel k = kdl_rel_kind(type);
+	uintptr_t where = o->bias + rel->r_offset, s = 0, a = rel->r_addend;
+	struct kdl_def def = { 0 };
+	int64_t v;
+
+	if (k == REL_NONE)
+		return 0;
+	if ((k == REL_IRELATIVE) != irelative_pass)
+		return 0;
+	if (k == REL_UNKNOWN) {
+		kdl_set_error("%s: relocation type %u is not supported", o->name, type);
+		return -1;
+	}
+	if (!kdl_elf_contains_mapped(o, rel->r_offset, kdl_rel_width(k))) {
+		kdl_set_error("%s: relocation at 0x%llx lies outside the writable segments",
+			      o->name, (unsigned long long)rel->r_offset);
+		return -1;
+	}
+	if (k == REL_COPY) {
+		kdl_set_error("%s: R_X86_64_COPY is only valid in executables", o->name);
+		return -1;
+	}
+	if (symidx && k != REL_RELATIVE && k != REL_IRELATIVE) {
+		if (resolve(c, symidx, &def))
+			return -1;
+		if (def.sym && k != REL_DTPMOD && k != REL_DTPOFF)
+			s = kdl_sym_value(def.obj, def.sym);
+	}
+	switch (k) {
+	case REL_DTPMOD: case REL_DTPOFF:
+		/* A TLS variable of the process's own objects: glibc's module id
+		 * and offset, for glibc's __tls_get_addr. */
+		if (def.obj && def.obj->system && def.obj->tls_modid) {
+			*(uint64_t *)where = k == REL_DTPMOD ? def.obj->tls_modid :
+							      def.sym->st_value + a;
+			return 0;
+		}
+		/* fall through */
+	case REL_TPOFF: case REL_TLSDESC:
+		kdl_set_error("%s: thread-local storage relocation (type %u) against %s is not supported yet",
+			      o->name, type, def.obj ? def.obj->name : "this object");
+		return -1;
+	case REL_RELATIVE:
+		*(uint64_t *)where = o->bias + a;
+		break;
+	case REL_IRELATIVE:
+		*(uint64_t *)where = ((uintptr_t(*)(void))(o->bias + a))();
+		break;
+	case REL_GOT: case REL_PLT:
+		*(uint64_t *)where = s;
+		break;
+	case REL_ABS64:
+		*(uint64_t *)where = s + a;
+		break;
+	case REL_PC64:
+		*(uint64_t *)where = s + a - where;
+		break;
+	case REL_SIZE64:
+		*(uint64_t *)where = (def.sym ? def.sym->st_size : 0) + a;
+		break;
+	case REL_PC32: case REL_ABS32: case REL_ABS32S: case REL_SIZE32:
+		v = k == REL_PC32 ? (int64_t)(s + a - where) :
+		    k == REL_SIZE32 ? (int64_t)((def.sym ? def.sym->st_size : 0) + a) :
+				      (int64_t)(s + a);
+		if ((k == REL_ABS32 && (uint64_t)v > UINT32_MAX) ||
+		    (k != REL_ABS32 && (v < INT32_MIN || v > INT32_MAX))) {
+			kdl_set_error("%s: 32-bit relocation (type %u) at 0x%llx overflows",
+				      o->name, type, (unsigned long long)rel->r_offset);
+			return -1;
+		}
+		memcpy((void *)where, &(uint32_t){ (uint32_t)v }, 4);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* DT_RELR: an address entry relocates one word and sets the cursor; each
+ * bitmap entry after it relocates up to 63 following words. */
+static int apply_relr(struct kdl_obj *o)
+{
+	uint64_t *where = NULL;
+
+	for (size_t i = 0; i < o->nrelr; i++) {
+		uint64_t e = o->relr[i];
+
+		if (!(e & 1)) {
+			if (!kdl_elf_contains_mapped(o, e, 8))
+				goto bad;
+			where = (uint64_t *)(o->bias + e);
+			*where++ += o->bias;
+			continue;
+		}
+		if (!where)
+			goto bad;
+		for (uint64_t *p = where; (e >>= 1); p++)
+			if (e & 1) {
+				if (!kdl_elf_contains_mapped(o, (uintptr_t)p - o->bias, 8))
+					goto bad;
+				*p += o->bias;
+			}
+		where += 63;
+	}
+	return 0;
+bad:
+	kdl_set_error("%s: DT_RELR entry %s", o->name, "points outside the writable segments");
+	return -1;
+}
+
+/*
+ * 1. DT_RELR and DT_RELA, then DT_JMPREL (bound eagerly);
+ * 2. IRELATIVE last, once everything its resolver may read is in place.
+ */
+int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
+{
+	struct reloc_ctx c = { .o = o, .local = local, .nlocal = nlocal };
+	int ret = -1;
+
+	if (o->relocated)
+		return 0;
+	c.cache = malloc(o->dyn.nsyms * sizeof(*c.cache) + 1);
+	c.cached = calloc(o->dyn.nsyms + 1, 1);
+	if (!c.cache || !c.cached) {
+		kdl_set_error("%s: out of memory for relocation", o->name);
+		goto out;
+	}
+	if (apply_relr(o))
+		goto out;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < o->nrela; i++)
+			if (apply(&c, &o->rela[i], pass))
+				goto out;
+		for (size_t i = 0; i < o->njmprel; i++)
+			if (apply(&c, &o->jmprel[i], pass))
+				goto out;
+	}
+	o->relocated = true;
+	ret = 0;
+out:
+	free(c.cache);
+	free(c.cached);
+	return ret;
+}
+
+int kdl_protect_relro(struct kdl_obj *o)
+{
+	if (o->relro_done || o->relro_end <= o->relro_start)
+		return 0;
+	if (mprotect((void *)o->relro_start, o->relro_end - o->relro_start, PROT_READ)) {
+		kdl_set_error("%s: mprotect of RELRO: %m", o->name);
+		return -1;
+	}
+	o->relro_done = true;
+	return 0;
+}
