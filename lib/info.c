@@ -76,6 +76,30 @@ int kdl_info(void *handle, int request, void *arg)
 		return 0;
 	case KDL_INFO_ABI_VERSION:
 		return info_global(request, arg);
+	case KDL_INFO_NDEPS:
+		*(size_t *)arg = o->system ? 0 : o->ndeps;
+		return 0;
+	case KDL_INFO_DEP: {
+		struct kdl_info_dep *d = arg;
+		size_t k = 0;
+
+		if (o->system || d->index >= o->ndeps) {
+			kdl_set_error("%s: dependency %zu: found %zu DT_NEEDED entries", o->name,
+				      d->index, o->system ? 0 : o->ndeps);
+			return -1;
+		}
+		for (size_t j = 0; o->dynamic[j].d_tag != DT_NULL; j++)
+			if (o->dynamic[j].d_tag == DT_NEEDED && k++ == d->index)
+				d->needed = o->dyn.strtab + o->dynamic[j].d_un.d_val;
+		d->handle = o->deps[d->index];
+		return 0;
+	}
+	case KDL_INFO_SYSTEM:
+		*(int *)arg = o->system;
+		return 0;
+	case KDL_INFO_FILE:
+		*(const char **)arg = o->path;
+		return 0;
 	default:
 		kdl_set_error("kdl_info: request %d is unknown", request);
 		return -1;

@@ -96,6 +96,17 @@ enum {
 	KDL_INFO_TLS_BLOCK,	/* void **: this thread's TLS block */
 	KDL_INFO_ZERO_COPY,	/* int *: 1 if mapped from the source's pages */
 	KDL_INFO_ABI_VERSION,	/* unsigned *: /dev/kdl ABI (handle NULL) */
+	KDL_INFO_NDEPS,		/* size_t *: number of DT_NEEDED entries */
+	KDL_INFO_DEP,		/* struct kdl_info_dep *: one of them */
+	KDL_INFO_SYSTEM,	/* int *: 1 if this is the process's own copy
+				   (the runtime group), bound, not loaded */
+	KDL_INFO_FILE,		/* const char **: the file it was mapped from */
+};
+
+struct kdl_info_dep {
+	size_t index;		/* in: 0 .. KDL_INFO_NDEPS - 1 */
+	const char *needed;	/* out: the DT_NEEDED string */
+	void *handle;		/* out: what it resolved to (no reference taken) */
 };
 
 #ifdef __cplusplus

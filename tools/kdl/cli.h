@@ -9,5 +9,7 @@ struct kdl_cmd {
 };
 
 int cmd_info(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_ldd(int argc, char **argv);
 
 #endif

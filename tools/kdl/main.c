@@ -6,6 +6,8 @@
 
 static const struct kdl_cmd cmds[] = {
 	{ "info", "show whether /dev/kdl is usable and which backend libkdl uses", cmd_info },
+	{ "run", "LIB[:SYMBOL] [ARGS...]  load LIB, call SYMBOL (default main)", cmd_run },
+	{ "ldd", "LIB  print the dependency tree as libkdl resolves it", cmd_ldd },
 	{ "help", "show this help", NULL },
 };
 

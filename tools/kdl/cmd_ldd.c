@@ -1,0 +1,69 @@
+/* cmd_ldd.c - "kdl ldd LIB": the dependency tree as libkdl resolves it. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kdl.h"
+#include "cli.h"
+
+#define MAX_SEEN 1024
+
+struct seen {
+	void *h[MAX_SEEN];
+	size_t n;
+};
+
+static int was_seen(struct seen *s, void *h)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->h[i] == h)
+			return 1;
+	if (s->n < MAX_SEEN)
+		s->h[s->n++] = h;
+	return 0;
+}
+
+static void print_tree(void *h, const char *needed, int depth, struct seen *s)
+{
+	const char *file = "?";
+	uintptr_t range[2] = { 0, 0 };
+	int sys = 0;
+	size_t n = 0;
+	int again;
+
+	kdl_info(h, KDL_INFO_FILE, &file);
+	kdl_info(h, KDL_INFO_SYSTEM, &sys);
+	kdl_info(h, KDL_INFO_RANGE, range);
+	again = was_seen(s, h);
+	printf("%*s%s => %s (%s 0x%lx)%s\n", depth * 4, "", needed, file,
+	       sys ? "process's copy," : "loaded by kdl at", (unsigned long)range[0],
+	       again && !sys ? " [see above]" : "");
+	if (again || sys)
+		return;
+	kdl_info(h, KDL_INFO_NDEPS, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct kdl_info_dep d = { .index = i };
+
+		if (!kdl_info(h, KDL_INFO_DEP, &d))
+			print_tree(d.handle, d.needed, depth + 1, s);
+	}
+}
+
+int cmd_ldd(int argc, char **argv)
+{
+	static struct seen s;
+	void *h;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: kdl ldd LIB\n");
+		return 2;
+	}
+	h = kdl_open(argv[1], RTLD_NOW, NULL);
+	if (!h) {
+		fprintf(stderr, "kdl ldd: %s\n", kdl_error());
+		return 1;
+	}
+	print_tree(h, argv[1], 0, &s);
+	kdl_close(h);
+	return 0;
+}
