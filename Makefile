@@ -75,7 +75,7 @@ $(B)/selftests/lib/%: selftests/lib/%.c $(KSFT_HDRS) $(B)/lib/libkdl.so
 	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-parameter -I$(KSFT) -o $@ $< -L$(B)/lib -lkdl \
 		-Wl,-rpath,'$$ORIGIN/../../lib' -lpthread -ldl
 
-$(B)/selftests/kmod/%: selftests/kmod/%.c $(KSFT_HDRS)
+$(B)/selftests/kmod/%: selftests/kmod/%.c $(wildcard selftests/kmod/*.h) uapi/linux/kdl.h $(KSFT_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-parameter -I$(KSFT) -o $@ $< -lpthread -luring
 
@@ -120,3 +120,14 @@ install: lib tools
 clean:
 	rm -rf build build-san build.kbuild.log build-san.kbuild.log
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null; fi
+
+# libFuzzer target over the intake and mapping path (clang).
+FUZZ_SRCS := $(LIB_SRCS) selftests/fuzz/elf_load_fuzz.c
+$(B)/fuzz/elf_load_fuzz: $(FUZZ_SRCS) $(wildcard lib/*.h lib/include/*.h) | deps
+	@mkdir -p $(@D)
+	clang -std=gnu11 -g -O1 $(WARN) -Wno-unused-command-line-argument -D_GNU_SOURCE \
+		-Iuapi -Ilib/include -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $(FUZZ_SRCS) -lpthread -ldl
+fuzz: $(B)/fuzz/elf_load_fuzz
+tests: $(B)/fuzz/elf_load_fuzz
+.PHONY: fuzz

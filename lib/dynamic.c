@@ -12,9 +12,14 @@ struct dyn_ctx {
 
 /* The address of a d_ptr table of @len bytes, or NULL with the error set
  * when it does not lie inside readable memory of the image. */
-static const void *dyn_ptr(const struct dyn_ctx *c, uint64_t v, uint64_t len,
-			   const char *tag)
+static const void *dyn_ptr_aligned(const struct dyn_ctx *c, uint64_t v, uint64_t len,
+				   const char *tag, unsigned int align)
 {
+	if (c->e && v % align) {
+		kdl_set_error("%s: %s at 0x%llx is not %u-byte aligned", c->name, tag,
+			      (unsigned long long)v, align);
+		return NULL;
+	}
 	if (!c->e) {
 		if (c->relocated && v >= c->bias)
 			return (const void *)v;
@@ -28,9 +33,13 @@ static const void *dyn_ptr(const struct dyn_ctx *c, uint64_t v, uint64_t len,
 	return (const void *)(c->bias + v);
 }
 
+/* Every table but the string table holds 32- or 64-bit words. */
+#define dyn_ptr(c, v, len, tag) dyn_ptr_aligned(c, v, len, tag, 4)
+#define dyn_ptr8(c, v, len, tag) dyn_ptr_aligned(c, v, len, tag, 8)
+
 static int gnu_hash_tables(struct kdl_dyninfo *d, const struct dyn_ctx *c, uint64_t v)
 {
-	const uint32_t *h = dyn_ptr(c, v, 16, "DT_GNU_HASH");
+	const uint32_t *h = dyn_ptr8(c, v, 16, "DT_GNU_HASH");
 	uint64_t len;
 	size_t nsyms = 0;
 
@@ -187,7 +196,7 @@ int kdl_dyn_lookup_tables(struct kdl_dyninfo *d, const Elf64_Dyn *dyn, size_t nd
 		kdl_set_error("%s: dynamic section has neither DT_HASH nor DT_GNU_HASH", name);
 		return -1;
 	}
-	d->strtab = dyn_ptr(&c, strtab, d->strsz, "DT_STRTAB");
+	d->strtab = dyn_ptr_aligned(&c, strtab, d->strsz, "DT_STRTAB", 1);
 	if (!d->strtab)
 		return -1;
 	if (e && d->strsz && d->strtab[d->strsz - 1] != '\0') {
@@ -198,10 +207,10 @@ int kdl_dyn_lookup_tables(struct kdl_dyninfo *d, const Elf64_Dyn *dyn, size_t nd
 		return -1;
 	if (gnu_hash && gnu_hash_tables(d, &c, gnu_hash))
 		return -1;
-	d->symtab = dyn_ptr(&c, symtab, d->nsyms * sizeof(Elf64_Sym), "DT_SYMTAB");
+	d->symtab = dyn_ptr8(&c, symtab, d->nsyms * sizeof(Elf64_Sym), "DT_SYMTAB");
 	if (!d->symtab)
 		return -1;
-	if (versym && !(d->versym = dyn_ptr(&c, versym, d->nsyms * 2, "DT_VERSYM")))
+	if (versym && !(d->versym = dyn_ptr_aligned(&c, versym, d->nsyms * 2, "DT_VERSYM", 2)))
 		return -1;
 	if (verdef) {
 		if (d->verdefnum > 4096 || (e && check_version_chain(&c, verdef, d->verdefnum, true)))
@@ -226,7 +235,7 @@ static int table(const struct dyn_ctx *c, uint64_t v, uint64_t sz, size_t ent,
 			      (unsigned long long)sz, ent);
 		return -1;
 	}
-	*out = dyn_ptr(c, v, sz, tag);
+	*out = dyn_ptr8(c, v, sz, tag);
 	*n = sz / ent;
 	return *out ? 0 : -1;
 }
@@ -251,7 +260,7 @@ int kdl_dyn_read(struct kdl_obj *o, const struct kdl_elf *e)
 	uint64_t relr = 0, relrsz = 0, relrent = 8, ia = 0, iasz = 0, fa = 0, fasz = 0;
 	uint64_t soname = ~0ull, rpath = ~0ull, runpath = ~0ull;
 
-	dyn = dyn_ptr(&c, e->dynamic->p_vaddr, e->dynamic->p_memsz, "PT_DYNAMIC");
+	dyn = dyn_ptr8(&c, e->dynamic->p_vaddr, e->dynamic->p_memsz, "PT_DYNAMIC");
 	if (!dyn)
 		return -1;
 	o->dynamic = dyn;

@@ -164,7 +164,7 @@ static struct kdl_obj *load_one(struct load_txn *t, int fd, uint64_t base, char 
 	o->phdr = o->elf.phdr;
 	o->nphdr = o->elf.nphdr;
 	slash = strrchr(path, '/');
-	o->origin = slash ? strndup(path, slash - path ? (size_t)(slash - path) : 1) : strdup(".");
+	o->origin = slash ? strndup(path, slash > path ? (size_t)(slash - path) : 1) : strdup(".");
 	if (!o->origin)
 		goto fail_nomem;
 	if (kdl_dyn_read(o, &o->elf))

@@ -41,11 +41,32 @@ run_bats() {
 	done
 }
 
+# A short libFuzzer run over the ELF intake, seeded with real objects.
+run_fuzz() {
+	local f=$build/fuzz/elf_load_fuzz dir runs
+	[ -x "$f" ] || return 0
+	echo "# === fuzz/elf_load_fuzz"
+	dir=$(mktemp -d)
+	mkdir "$dir/seeds"
+	cp /lib/x86_64-linux-gnu/libz.so.1 "$build"/fixtures/libfx_basic.so \
+		"$build"/fixtures/libfx_versions.so "$dir/seeds/" 2>/dev/null
+	if (cd "$dir" && "$f" -max_total_time="${KDL_FUZZ_SECONDS:-10}" -rss_limit_mb=2048 \
+		seeds >log 2>&1); then
+		runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$dir/log")
+		echo "ok - fuzz: elf_load_fuzz, $runs inputs without a finding"
+	else
+		tail -n 30 "$dir/log"
+		echo "not ok - fuzz: elf_load_fuzz found a crash (see above)"
+	fi
+	rm -rf "$dir"
+}
+
 case $suite in
 host)
 	export KDL_BACKEND=${KDL_BACKEND:-user}
 	run_tests lib
 	run_bats
+	run_fuzz
 	;;
 vm)
 	run_tests kmod
