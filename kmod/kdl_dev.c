@@ -7,6 +7,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/kdl.h>
@@ -23,23 +24,43 @@ static int kdl_open(struct inode *inode, struct file *file)
 	if (!kf)
 		return -ENOMEM;
 	mutex_init(&kf->lock);
+	INIT_LIST_HEAD(&kf->images);
+	xa_init_flags(&kf->pending, XA_FLAGS_ALLOC1);
 	mmgrab(current->mm);
 	kf->mm = current->mm;
 	file->private_data = kf;
 	return 0;
 }
 
+/*
+ * Runs when the last reference goes, which includes reservation VMAs:
+ * no map call can be in flight.  Mapped images stay; only the records
+ * that let KDL_IOC_UNMAP find them go.
+ */
 static int kdl_release(struct inode *inode, struct file *file)
 {
 	struct kdl_file *kf = file->private_data;
 
+	kdl_forget_images(kf);
+	xa_destroy(&kf->pending);
 	mmdrop(kf->mm);
 	mutex_destroy(&kf->lock);
 	kfree(kf);
 	return 0;
 }
 
-static int kdl_ioc_query(struct kdl_file *kf, void *arg)
+static u64 kdl_features(void)
+{
+	u64 f = KDL_FEAT_MAP | KDL_FEAT_MIRROR | KDL_FEAT_SRC_ADDR |
+		KDL_FEAT_BATCH;
+
+	if (IS_ENABLED(CONFIG_IO_URING))
+		f |= KDL_FEAT_URING_CMD;
+	return f;
+}
+
+static int kdl_ioc_query(struct kdl_file *kf, struct file *file, void *arg,
+			 void __user *uarg)
 {
 	struct kdl_query *q = arg;
 
@@ -47,17 +68,107 @@ static int kdl_ioc_query(struct kdl_file *kf, void *arg)
 	    memchr_inv(q->reserved, 0, sizeof(q->reserved)))
 		return -EINVAL;
 	q->abi_version = KDL_ABI_VERSION;
-	q->features = 0;
+	q->features = kdl_features();
 	q->max_segments = KDL_MAX_SEGMENTS;
 	q->max_batch = KDL_MAX_BATCH;
 	return 0;
 }
 
+static int kdl_ioc_map(struct kdl_file *kf, struct file *file, void *arg,
+		       void __user *uarg)
+{
+	return kdl_map_image(kf, file, arg, uarg);
+}
+
+static int kdl_ioc_unmap(struct kdl_file *kf, struct file *file, void *arg,
+			 void __user *uarg)
+{
+	struct kdl_unmap *u = arg;
+
+	if (u->flags || memchr_inv(u->reserved, 0, sizeof(u->reserved)))
+		return -EINVAL;
+	return kdl_unmap_image(kf, u->base);
+}
+
+/*
+ * Copies a size-versioned struct in: @usize is the caller's size, at
+ * least @min_size and at most a page; bytes past @ksize must be zero.
+ */
+static int kdl_copy_in(void *kbuf, size_t ksize, const void __user *uarg,
+		       size_t min_size)
+{
+	u32 usize;
+	int ret;
+
+	if (get_user(usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < min_size)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	ret = copy_struct_from_user(kbuf, ksize, uarg, usize);
+	if (ret)
+		return ret;
+	*(u32 *)kbuf = usize;
+	return 0;
+}
+
+/*
+ * KDL_IOC_MAP_BATCH: requests run in order and the first failure stops
+ * the batch; [0, done) stay mapped, each with its base written back.
+ */
+static int kdl_ioc_map_batch(struct kdl_file *kf, struct file *file,
+			     void *arg, void __user *uarg)
+{
+	struct kdl_map_batch *b = arg;
+	struct kdl_map_batch __user *ub = uarg;
+	struct kdl_map *map;
+	u64 *ptrs;
+	u32 done = 0;
+	int ret = 0;
+
+	if (b->flags || b->done || memchr_inv(b->reserved, 0,
+					      sizeof(b->reserved)))
+		return -EINVAL;
+	if (!b->count || b->count > KDL_MAX_BATCH)
+		return -EINVAL;
+	ptrs = memdup_user(u64_to_user_ptr(b->maps),
+			   array_size(b->count, sizeof(*ptrs)));
+	if (IS_ERR(ptrs))
+		return PTR_ERR(ptrs);
+	map = kmalloc(sizeof(*map), GFP_KERNEL);
+	if (!map) {
+		ret = -ENOMEM;
+		goto out_ptrs;
+	}
+	for (done = 0; done < b->count; done++) {
+		struct kdl_map __user *umap = u64_to_user_ptr(ptrs[done]);
+
+		ret = kdl_copy_in(map, sizeof(*map), umap, KDL_MAP_SIZE_VER0);
+		if (!ret)
+			ret = kdl_map_image(kf, file, map, umap);
+		if (ret)
+			break;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			done++;
+			break;
+		}
+	}
+	if (put_user(done, &ub->done) && !ret)
+		ret = -EFAULT;
+	kfree(map);
+out_ptrs:
+	kfree(ptrs);
+	return ret;
+}
+
 struct kdl_ioctl_op {
-	int (*fn)(struct kdl_file *kf, void *arg);
+	int (*fn)(struct kdl_file *kf, struct file *file, void *arg,
+		  void __user *uarg);
 	size_t ksize;		/* sizeof() of the struct this module knows */
 	size_t min_size;	/* its VER0 size */
-	bool copy_out;
+	bool copy_out;		/* else fn writes its outputs itself */
 };
 
 #define KDL_OP(_nr, _fn, _struct, _ver0, _out)				\
@@ -67,16 +178,23 @@ struct kdl_ioctl_op {
 static const struct kdl_ioctl_op kdl_ops[] = {
 	KDL_OP(KDL_IOC_QUERY, kdl_ioc_query, kdl_query, KDL_QUERY_SIZE_VER0,
 	       true),
+	KDL_OP(KDL_IOC_MAP, kdl_ioc_map, kdl_map, KDL_MAP_SIZE_VER0, false),
+	KDL_OP(KDL_IOC_UNMAP, kdl_ioc_unmap, kdl_unmap, KDL_UNMAP_SIZE_VER0,
+	       false),
+	KDL_OP(KDL_IOC_MAP_BATCH, kdl_ioc_map_batch, kdl_map_batch,
+	       KDL_MAP_BATCH_SIZE_VER0, false),
 };
 
-/*
- * Dispatch on the command number alone: the struct's own size field says
- * which version the caller speaks (see uapi/linux/kdl.h).
+/**
+ * kdl_dispatch() - run command @cmd on @uarg for the open file @file.
+ *
+ * Dispatches on the command number alone: the struct's own size field
+ * says which version the caller speaks (see uapi/linux/kdl.h).  Shared by
+ * the ioctl and the io_uring entry points.
  */
-static long kdl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+long kdl_dispatch(struct file *file, unsigned int cmd, void __user *uarg)
 {
 	struct kdl_file *kf = file->private_data;
-	void __user *uarg = (void __user *)arg;
 	const struct kdl_ioctl_op *op;
 	unsigned int nr = _IOC_NR(cmd);
 	u32 usize;
@@ -89,30 +207,29 @@ static long kdl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (current->mm != kf->mm)
 		return -EPERM;
 	op = &kdl_ops[nr];
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < op->min_size)
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
 
 	kbuf = kzalloc(op->ksize, GFP_KERNEL);
 	if (!kbuf)
 		return -ENOMEM;
-	ret = copy_struct_from_user(kbuf, op->ksize, uarg, usize);
+	ret = kdl_copy_in(kbuf, op->ksize, uarg, op->min_size);
 	if (ret)
 		goto out_free;
+	usize = *(u32 *)kbuf;
 	*(u32 *)kbuf = op->ksize;
-	ret = op->fn(kf, kbuf);
-	if (ret)
+	ret = op->fn(kf, file, kbuf, uarg);
+	if (ret || !op->copy_out)
 		goto out_free;
 	*(u32 *)kbuf = usize;
-	if (op->copy_out && copy_to_user(uarg, kbuf, min_t(size_t, usize,
-							  op->ksize)))
+	if (copy_to_user(uarg, kbuf, min_t(size_t, usize, op->ksize)))
 		ret = -EFAULT;
 out_free:
 	kfree(kbuf);
 	return ret;
+}
+
+static long kdl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return kdl_dispatch(file, cmd, (void __user *)arg);
 }
 
 static const struct file_operations kdl_fops = {
@@ -120,6 +237,11 @@ static const struct file_operations kdl_fops = {
 	.open = kdl_open,
 	.release = kdl_release,
 	.unlocked_ioctl = kdl_ioctl,
+	.mmap = kdl_mmap,
+	.get_unmapped_area = kdl_get_unmapped_area,
+#ifdef CONFIG_IO_URING
+	.uring_cmd = kdl_uring_cmd,
+#endif
 	.llseek = noop_llseek,
 };
 

@@ -3,22 +3,125 @@
 #ifndef KDL_INTERNAL_H
 #define KDL_INTERNAL_H
 
+#include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
+#include <linux/kdl.h>
 
 #define KDL_MAX_SEGMENTS	64
 #define KDL_MAX_BATCH		256
 
+struct file;
+struct io_uring_cmd;
+
+/*
+ * Lock order (see Documentation/ioctl-abi.md):
+ *
+ *   kdl_file.lock  ->  mmap_lock (taken inside vm_mmap/vm_munmap)
+ *                  ->  kdl_file.pending's xa_lock (taken by the
+ *                      get_unmapped_area hook, under mmap_lock)
+ *
+ * No path takes kdl_file.lock while holding mmap_lock.
+ */
+
 /*
  * struct kdl_file - one open of /dev/kdl.
- * @mm:   the opener's mm (mmgrab'd); every ioctl from another mm fails.
- * @lock: serialises the image list of this file.  Lock order:
- *        kdl_file.lock, then mmap_lock (taken inside vm_mmap/vm_munmap).
+ * @mm:      the opener's mm (mmgrab'd); every ioctl from another mm fails.
+ * @lock:    serialises @images.
+ * @images:  struct kdl_image records of what this file mapped.
+ * @pending: reservations in flight, indexed by the pgoff their vm_mmap
+ *           passes; the get_unmapped_area hook looks its request up here.
  */
 struct kdl_file {
 	struct mm_struct *mm;
 	struct mutex lock;
+	struct list_head images;
+	struct xarray pending;
 };
+
+/*
+ * struct kdl_image - an image this open file mapped, for KDL_IOC_UNMAP.
+ * @node:   entry in kdl_file.images.
+ * @base:   first byte of the image.
+ * @span:   bytes of address space from @base.
+ * @mirror: first byte of the mirror view, 0 if none.
+ */
+struct kdl_image {
+	struct list_head node;
+	unsigned long base;
+	unsigned long span;
+	unsigned long mirror;
+};
+
+/* Placement modes of a reservation (one of KDL_MAP_* placement bits). */
+enum kdl_place {
+	KDL_PLACE_ANYWHERE,
+	KDL_PLACE_WINDOW,
+	KDL_PLACE_FIXED,
+	KDL_PLACE_FIXED_NOREPLACE,
+};
+
+/*
+ * struct kdl_req - a KDL_IOC_MAP request after validation.
+ * @map:      the caller's struct, copied in; @map->base gets the result.
+ * @segs:     the caller's segments, copied in and checked.
+ * @src:      the source file (a reference is held).
+ * @src_off:  file offset of image offset 0 inside @src.
+ * @place:    placement mode.
+ * @addr:     fixed base (FIXED*), else 0.
+ * @lo, @hi:  search window for the base: base >= lo, base + span <= hi.
+ * @span:     bytes of address space.
+ * @align:    base alignment (>= PAGE_SIZE).
+ * @mirror_off: mirror_base, 0 without KDL_MAP_MIRROR.
+ * @base:     chosen base, 0 until reserved.
+ * @mirror:   mirror address, 0 until reserved.
+ */
+struct kdl_req {
+	struct kdl_map *map;
+	struct kdl_segment *segs;
+	struct file *src;
+	u64 src_off;
+	enum kdl_place place;
+	unsigned long addr;
+	unsigned long lo;
+	unsigned long hi;
+	unsigned long span;
+	unsigned long align;
+	unsigned long mirror_off;
+	unsigned long base;
+	unsigned long mirror;
+};
+
+/* kdl_validate.c */
+int kdl_req_init(struct kdl_req *req, struct kdl_map *map);
+void kdl_req_destroy(struct kdl_req *req);
+
+/* kdl_window.c */
+unsigned long kdl_get_unmapped_area(struct file *file, unsigned long addr,
+				    unsigned long len, unsigned long pgoff,
+				    unsigned long flags);
+int kdl_mmap(struct file *file, struct vm_area_struct *vma);
+long kdl_reserve(struct file *dev, enum kdl_place place, unsigned long addr,
+		 unsigned long lo, unsigned long hi, unsigned long len,
+		 unsigned long align);
+int kdl_release_gaps(struct kdl_req *req, unsigned long start);
+
+/* kdl_mirror.c */
+int kdl_mirror_fill_writable(struct kdl_req *req,
+			     const struct kdl_segment *seg);
+
+/* kdl_map.c */
+int kdl_map_image(struct kdl_file *kf, struct file *dev, struct kdl_map *map,
+		  struct kdl_map __user *umap);
+int kdl_unmap_image(struct kdl_file *kf, unsigned long base);
+void kdl_forget_images(struct kdl_file *kf);
+
+/* kdl_dev.c */
+long kdl_dispatch(struct file *file, unsigned int cmd, void __user *uarg);
+
+/* kdl_uring.c */
+int kdl_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
 
 #endif /* KDL_INTERNAL_H */

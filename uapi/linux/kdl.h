@@ -75,10 +75,14 @@ struct kdl_segment {
 /* kdl_map.flags: source and options. */
 #define KDL_MAP_SRC_ADDR	(1U << 8)	/* source is [src_addr, +src_len) */
 #define KDL_MAP_MIRROR		(1U << 9)	/* also map at mirror_base + base */
+#define KDL_MAP_MIRROR_NOREPLACE (1U << 10)	/* with MIRROR: EEXIST if the
+						 * mirror range is busy; without
+						 * it the mirror replaces what
+						 * is there (a VM window) */
 
 #define KDL_MAP_PLACEMENT_MASK	0x0fU
 #define KDL_MAP_ALL_FLAGS	(KDL_MAP_PLACEMENT_MASK | KDL_MAP_SRC_ADDR | \
-				 KDL_MAP_MIRROR)
+				 KDL_MAP_MIRROR | KDL_MAP_MIRROR_NOREPLACE)
 
 /*
  * struct kdl_map - map one ELF image.
@@ -171,9 +175,21 @@ struct kdl_map_batch {
 #define KDL_IOC_UNMAP		_IOW(KDL_IOC_MAGIC, 0x02, struct kdl_unmap)
 #define KDL_IOC_MAP_BATCH	_IOWR(KDL_IOC_MAGIC, 0x03, struct kdl_map_batch)
 
-/* io_uring passthrough: sqe->cmd_op takes these, sqe->addr points at the
- * same struct as the ioctl; the CQE's res is 0 or -errno. */
-#define KDL_URING_CMD_MAP	1
-#define KDL_URING_CMD_UNMAP	2
+/*
+ * io_uring passthrough: an IORING_OP_URING_CMD SQE on a /dev/kdl fd, with
+ * sqe->cmd_op one of KDL_URING_CMD_* and the 16 command bytes of the SQE
+ * (sqe->cmd, which overlays sqe->addr3) holding struct kdl_uring_cmd.
+ * @addr points at the same struct the matching ioctl takes; outputs
+ * (base, done) are written there.  The CQE's res is 0 or -errno, exactly
+ * what the ioctl returns.
+ */
+#define KDL_URING_CMD_MAP	1	/* struct kdl_map */
+#define KDL_URING_CMD_UNMAP	2	/* struct kdl_unmap */
+#define KDL_URING_CMD_MAP_BATCH	3	/* struct kdl_map_batch */
+
+struct kdl_uring_cmd {
+	__aligned_u64 addr;
+	__aligned_u64 reserved;		/* must be zero */
+};
 
 #endif /* _UAPI_LINUX_KDL_H */

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kdl_map.c - maps an image (reserve, fill segments, roll back) and tracks what each open file mapped. */
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "kdl_internal.h"
+
+static int kdl_vm_mmap(struct file *f, unsigned long addr, unsigned long len,
+		       unsigned long prot, unsigned long flags, u64 off)
+{
+	unsigned long r = vm_mmap(f, addr, len, prot, flags | MAP_FIXED, off);
+
+	return IS_ERR_VALUE(r) ? (int)r : 0;
+}
+
+/*
+ * Maps segment @s of the image at @start: the file pages privately, the
+ * zero tail anonymously.  The file's bytes past filesz on the last file
+ * page are cleared when the segment is writable, as the ELF loader does;
+ * a read-only segment shows them as they are in the file (documented).
+ */
+static int kdl_fill_view(struct kdl_req *req, const struct kdl_segment *s,
+			 unsigned long start)
+{
+	unsigned long pstart = round_down(s->vaddr, PAGE_SIZE);
+	unsigned long fend = s->vaddr + s->filesz;
+	unsigned long mend = PAGE_ALIGN(s->vaddr + s->memsz);
+	unsigned long astart = pstart;
+	int ret;
+
+	if (s->filesz) {
+		ret = kdl_vm_mmap(req->src, start + pstart,
+				  PAGE_ALIGN(fend) - pstart, s->prot,
+				  MAP_PRIVATE,
+				  req->src_off + round_down(s->offset, PAGE_SIZE));
+		if (ret)
+			return ret;
+		astart = PAGE_ALIGN(fend);
+		if (s->memsz > s->filesz && offset_in_page(fend) &&
+		    (s->prot & PROT_WRITE) &&
+		    clear_user((void __user *)(start + fend), astart - fend))
+			return -EFAULT;
+	}
+	if (mend > astart)
+		return kdl_vm_mmap(NULL, start + astart, mend - astart, s->prot,
+				   MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	return 0;
+}
+
+static int kdl_fill_segment(struct kdl_req *req, const struct kdl_segment *s)
+{
+	int ret;
+
+	if (req->mirror && (s->prot & PROT_WRITE))
+		return kdl_mirror_fill_writable(req, s);
+	ret = kdl_fill_view(req, s, req->base);
+	if (ret || !req->mirror)
+		return ret;
+	/* Read-only: the same page cache pages seen from both views. */
+	return kdl_fill_view(req, s, req->mirror);
+}
+
+/* 4. The mirror view's reservation, at base + mirror_base. */
+static int kdl_reserve_mirror(struct file *dev, struct kdl_req *req)
+{
+	unsigned long addr, end;
+	long r;
+
+	if (check_add_overflow(req->base, req->mirror_off, &addr) ||
+	    check_add_overflow(addr, req->span, &end) || end > TASK_SIZE)
+		return -EINVAL;
+	r = kdl_reserve(dev, (req->map->flags & KDL_MAP_MIRROR_NOREPLACE) ?
+			KDL_PLACE_FIXED_NOREPLACE : KDL_PLACE_FIXED,
+			addr, 0, 0, req->span, PAGE_SIZE);
+	if (IS_ERR_VALUE(r))
+		return r;
+	req->mirror = addr;
+	return 0;
+}
+
+static bool kdl_ranges_meet(unsigned long a, unsigned long b,
+			    unsigned long len)
+{
+	return a && b && a < b + len && b < a + len;
+}
+
+/*
+ * Drops records whose range the new image now occupies: their mappings
+ * were unmapped or replaced behind the device's back (munmap, MAP_FIXED,
+ * KDL_MAP_FIXED), so KDL_IOC_UNMAP must no longer act on them.
+ */
+static void kdl_forget_overlapping(struct kdl_file *kf,
+				   const struct kdl_image *new)
+{
+	struct kdl_image *img, *tmp;
+
+	lockdep_assert_held(&kf->lock);
+	list_for_each_entry_safe(img, tmp, &kf->images, node) {
+		unsigned long len = max(img->span, new->span);
+
+		if (kdl_ranges_meet(img->base, new->base, len) ||
+		    kdl_ranges_meet(img->base, new->mirror, len) ||
+		    kdl_ranges_meet(img->mirror, new->base, len) ||
+		    kdl_ranges_meet(img->mirror, new->mirror, len)) {
+			list_del(&img->node);
+			kfree(img);
+		}
+	}
+}
+
+/**
+ * kdl_map_image() - KDL_IOC_MAP: validate, reserve, fill, record.
+ * @kf:   the open file's state.
+ * @dev:  the open /dev/kdl (reservations are mappings of it).
+ * @map:  the request, copied in; @map->base is set on success.
+ * @umap: the caller's struct, whose base field is written here so that a
+ *        fault on the way out can still roll the image back.
+ *
+ * Context: process context of the bound mm; takes kf->lock and, inside
+ * vm_mmap/vm_munmap, mmap_lock, never both at once.
+ * Return: 0, or a negative errno with nothing left mapped in the span
+ * (nor in the mirror span).
+ */
+int kdl_map_image(struct kdl_file *kf, struct file *dev, struct kdl_map *map,
+		  struct kdl_map __user *umap)
+{
+	struct kdl_req req = {};
+	struct kdl_image *img;
+	unsigned int i;
+	long r;
+	int ret;
+
+	/* 1. Check everything before touching the address space. */
+	ret = kdl_req_init(&req, map);
+	if (ret)
+		goto out_req;
+	img = kzalloc(sizeof(*img), GFP_KERNEL);
+	if (!img) {
+		ret = -ENOMEM;
+		goto out_req;
+	}
+
+	/* 2. Reserve the span: search and insert under one mmap_lock hold. */
+	r = kdl_reserve(dev, req.place, req.addr, req.lo, req.hi, req.span,
+			req.align);
+	if (IS_ERR_VALUE(r)) {
+		ret = r;
+		goto out_img;
+	}
+	req.base = r;
+	if (req.mirror_off) {
+		ret = kdl_reserve_mirror(dev, &req);
+		if (ret)
+			goto out_unmap;
+	}
+
+	/* 3. Fill: each segment replaces its part of the reservation. */
+	for (i = 0; i < map->nr_segments; i++) {
+		ret = kdl_fill_segment(&req, &req.segs[i]);
+		if (ret)
+			goto out_unmap;
+	}
+	ret = kdl_release_gaps(&req, req.base);
+	if (!ret && req.mirror)
+		ret = kdl_release_gaps(&req, req.mirror);
+	if (ret)
+		goto out_unmap;
+
+	/* 4. Tell the caller, then remember the image for KDL_IOC_UNMAP. */
+	if (put_user((u64)req.base, &umap->base)) {
+		ret = -EFAULT;
+		goto out_unmap;
+	}
+	map->base = req.base;
+	img->base = req.base;
+	img->span = req.span;
+	img->mirror = req.mirror;
+	mutex_lock(&kf->lock);
+	kdl_forget_overlapping(kf, img);
+	list_add(&img->node, &kf->images);
+	mutex_unlock(&kf->lock);
+	goto out_req;
+
+out_unmap:
+	vm_munmap(req.base, req.span);
+	if (req.mirror)
+		vm_munmap(req.mirror, req.span);
+out_img:
+	kfree(img);
+out_req:
+	kdl_req_destroy(&req);
+	return ret;
+}
+
+/**
+ * kdl_unmap_image() - KDL_IOC_UNMAP: unmap an image and its mirror.
+ *
+ * Return: 0, or -ENOENT if this open file has no image at @base.
+ */
+int kdl_unmap_image(struct kdl_file *kf, unsigned long base)
+{
+	struct kdl_image *img, *found = NULL;
+	int ret;
+
+	mutex_lock(&kf->lock);
+	list_for_each_entry(img, &kf->images, node) {
+		if (img->base == base) {
+			found = img;
+			list_del(&img->node);
+			break;
+		}
+	}
+	mutex_unlock(&kf->lock);
+	if (!found)
+		return -ENOENT;
+
+	ret = vm_munmap(found->base, found->span);
+	if (found->mirror) {
+		int ret2 = vm_munmap(found->mirror, found->span);
+
+		ret = ret ? ret : ret2;
+	}
+	kfree(found);
+	return ret;
+}
+
+/* Called at release: the images stay mapped, only the records go. */
+void kdl_forget_images(struct kdl_file *kf)
+{
+	struct kdl_image *img, *tmp;
+
+	list_for_each_entry_safe(img, tmp, &kf->images, node) {
+		list_del(&img->node);
+		kfree(img);
+	}
+}
