@@ -1,7 +1,10 @@
 /* dynamic.c - read a PT_DYNAMIC: tables for lookup, relocation, init. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "obj.h"
+
+static int version_index(struct kdl_dyninfo *d, const char *name);
 
 struct dyn_ctx {
 	const struct kdl_elf *e;	/* NULL for the process's objects */
@@ -222,7 +225,69 @@ int kdl_dyn_lookup_tables(struct kdl_dyninfo *d, const Elf64_Dyn *dyn, size_t nd
 			return -1;
 		d->verneed = dyn_ptr(&c, verneed, sizeof(Elf64_Verneed), "DT_VERNEED");
 	}
+	return version_index(d, name);
+}
+
+static void version_index_set(struct kdl_dyninfo *d, size_t ndx, uint32_t name, uint32_t hash)
+{
+	if (ndx < d->nver && name < d->strsz && !d->vername[ndx]) {
+		d->vername[ndx] = d->strtab + name;
+		d->verhash[ndx] = hash;
+	}
+}
+
+/* Build the index -> version table.  The chains were checked already. */
+static int version_index(struct kdl_dyninfo *d, const char *name)
+{
+	const Elf64_Verdef *vd = d->verdef;
+	const Elf64_Verneed *vn = d->verneed;
+
+	if (!d->versym || (!vd && !vn))
+		return 0;
+	d->nver = 0x8000;
+	d->vername = calloc(d->nver, sizeof(*d->vername));
+	d->verhash = calloc(d->nver, sizeof(*d->verhash));
+	if (!d->vername || !d->verhash) {
+		free(d->vername);
+		free(d->verhash);
+		d->vername = NULL;
+		d->verhash = NULL;
+		kdl_set_error("%s: out of memory for version tables", name);
+		return -1;
+	}
+	for (size_t i = 0; vd && i < d->verdefnum; i++) {
+		if (vd->vd_cnt) {
+			const Elf64_Verdaux *a = (const void *)((const char *)vd + vd->vd_aux);
+
+			version_index_set(d, vd->vd_ndx & 0x7fff, a->vda_name, vd->vd_hash);
+		}
+		if (!vd->vd_next)
+			break;
+		vd = (const void *)((const char *)vd + vd->vd_next);
+	}
+	for (size_t i = 0; vn && i < d->verneednum; i++) {
+		const Elf64_Vernaux *a = (const void *)((const char *)vn + vn->vn_aux);
+
+		for (unsigned int j = 0; j < vn->vn_cnt; j++) {
+			version_index_set(d, a->vna_other & 0x7fff, a->vna_name, a->vna_hash);
+			if (!a->vna_next)
+				break;
+			a = (const void *)((const char *)a + a->vna_next);
+		}
+		if (!vn->vn_next)
+			break;
+		vn = (const void *)((const char *)vn + vn->vn_next);
+	}
 	return 0;
+}
+
+void kdl_dyninfo_free(struct kdl_dyninfo *d)
+{
+	free(d->vername);
+	free(d->verhash);
+	d->vername = NULL;
+	d->verhash = NULL;
+	d->nver = 0;
 }
 
 static int table(const struct dyn_ctx *c, uint64_t v, uint64_t sz, size_t ent,

@@ -51,6 +51,7 @@ void kdl_obj_destroy(struct kdl_obj *o)
 			kdl_unmap_user(&o->map);
 	}
 	o->magic = 0;
+	kdl_dyninfo_free(&o->dyn);
 	free(o->deps);
 	free(o->scope);
 	free(o->origin);

@@ -29,6 +29,12 @@ struct kdl_dyninfo {
 	size_t verdefnum;
 	const Elf64_Verneed *verneed;
 	size_t verneednum;
+	/* Version index -> name and ELF hash, from DT_VERDEF and DT_VERNEED
+	 * alike (an executable's copy-relocated definitions carry DT_VERNEED
+	 * indexes).  NULL name: no such index. */
+	const char **vername;
+	uint32_t *verhash;
+	size_t nver;
 };
 
 enum kdl_init_state { KDL_INIT_NONE, KDL_INIT_RUNNING, KDL_INIT_DONE };
@@ -113,6 +119,8 @@ KDL_HIDDEN int kdl_dyn_read(struct kdl_obj *o, const struct kdl_elf *e);
 KDL_HIDDEN int kdl_dyn_lookup_tables(struct kdl_dyninfo *d, const Elf64_Dyn *dyn,
 				     size_t ndyn, uintptr_t bias, bool relocated,
 				     const struct kdl_elf *e, const char *name);
+
+KDL_HIDDEN void kdl_dyninfo_free(struct kdl_dyninfo *d);
 
 /* symbol.c */
 struct kdl_symref {

@@ -16,6 +16,7 @@ static const char *const runtime_group[] = {
 	"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1",
 	"libutil.so.1", "libresolv.so.2", "libanl.so.1", "libmvec.so.1",
 	"ld-linux-x86-64.so.2", "libstdc++.so.6", "libgcc_s.so.1",
+	"libkdl.so.0",	/* the loader itself, like ld.so for glibc */
 };
 
 static struct kdl_obj **procs;	/* every system object ever seen */

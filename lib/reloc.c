@@ -21,28 +21,13 @@ static const char *ref_version(const struct kdl_obj *o, size_t idx)
 {
 	const struct kdl_dyninfo *d = &o->dyn;
 	unsigned int ndx;
-	const Elf64_Verneed *vn = d->verneed;
 
-	if (!d->versym || !vn)
+	if (!d->versym)
 		return NULL;
 	ndx = d->versym[idx] & 0x7fff;
-	if (ndx <= VER_NDX_GLOBAL)
+	if (ndx <= VER_NDX_GLOBAL || ndx >= d->nver)
 		return NULL;
-	for (size_t i = 0; i < d->verneednum; i++) {
-		const Elf64_Vernaux *a = (const void *)((const char *)vn + vn->vn_aux);
-
-		for (unsigned int j = 0; j < vn->vn_cnt; j++) {
-			if (a->vna_other == ndx)
-				return a->vna_name < d->strsz ? d->strtab + a->vna_name : NULL;
-			if (!a->vna_next)
-				break;
-			a = (const void *)((const char *)a + a->vna_next);
-		}
-		if (!vn->vn_next)
-			break;
-		vn = (const void *)((const char *)vn + vn->vn_next);
-	}
-	return NULL;
+	return d->vername[ndx];
 }
 
 /* Resolve symbol @idx of the object being relocated.  0 with *def filled

@@ -33,33 +33,9 @@ void kdl_symref_init(struct kdl_symref *r, const char *name, const char *version
 	r->hidden_ok = version != NULL;
 }
 
-/* The name of version index @ndx in @d's DT_VERDEF, or NULL. */
-static const char *verdef_name(const struct kdl_dyninfo *d, unsigned int ndx,
-			       uint32_t *hash)
-{
-	const Elf64_Verdef *vd = d->verdef;
-
-	for (size_t i = 0; vd && i < d->verdefnum; i++) {
-		if (vd->vd_ndx == ndx && vd->vd_cnt) {
-			const Elf64_Verdaux *a = (const void *)((const char *)vd + vd->vd_aux);
-
-			if (a->vda_name >= d->strsz)
-				return NULL;
-			*hash = vd->vd_hash;
-			return d->strtab + a->vda_name;
-		}
-		if (!vd->vd_next)
-			break;
-		vd = (const void *)((const char *)vd + vd->vd_next);
-	}
-	return NULL;
-}
-
 static bool version_ok(const struct kdl_dyninfo *d, size_t idx, const struct kdl_symref *r)
 {
 	unsigned int v, ndx;
-	const char *name;
-	uint32_t h;
 
 	if (!d->versym)
 		return true;
@@ -71,10 +47,9 @@ static bool version_ok(const struct kdl_dyninfo *d, size_t idx, const struct kdl
 		return !(v & 0x8000) || ndx == VER_NDX_GLOBAL;
 	if (ndx == VER_NDX_GLOBAL)
 		return true;
-	name = verdef_name(d, ndx, &h);
-	if (!name)
+	if (ndx >= d->nver || !d->vername[ndx])
 		return false;
-	return h == r->version_hash && !strcmp(name, r->version);
+	return d->verhash[ndx] == r->version_hash && !strcmp(d->vername[ndx], r->version);
 }
 
 static bool sym_ok(const struct kdl_dyninfo *d, size_t idx, const struct kdl_symref *r)
