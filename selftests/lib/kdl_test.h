@@ -279,4 +279,91 @@ static inline void write_str(int fd, const char *s)
 	ASSERT_NE(NULL, _s);						\
 	_s; })
 
+/*
+ * Binding a real library's API through function pointers, from either
+ * loader: a test lists the functions once, X-macro style,
+ *	#define ZAPI(X) X(compress2) X(uncompress)
+ *	struct zapi { ZAPI(KT_API_FIELD) };
+ *	static int zbind(struct zapi *api, void *h, kt_lookup_fn lookup,
+ *			 const char **missing) { ZAPI(KT_API_BIND) return 0; }
+ * and binds it with kt_kdl_lookup (kdl_sym) or kt_dl_lookup (dlsym).
+ */
+typedef void *(*kt_lookup_fn)(void *h, const char *name);
+
+static inline void *kt_kdl_lookup(void *h, const char *name)
+{
+	return kdl_sym(h, name);
+}
+
+static inline void *kt_dl_lookup(void *h, const char *name)
+{
+	return dlsym(h, name);
+}
+
+#define KT_API_FIELD(n) __typeof__(&n) n;
+#define KT_API_BIND(n)							\
+	if (!(api->n = (__typeof__(&n))lookup(h, #n))) {		\
+		*missing = #n;						\
+		return -1;						\
+	}
+
+/* Binds an API or fails the test naming the first missing function. */
+#define KT_BIND_OK(bind, api, h, lookup) do {				\
+	const char *_missing = NULL;					\
+	if ((bind)((api), (h), (lookup), &_missing))			\
+		TH_LOG("%s: missing %s", #lookup, _missing);		\
+	ASSERT_EQ(NULL, _missing);					\
+} while (0)
+
+/* Opens a real library by name with glibc, for comparison. */
+#define DL_OPEN_OK(name) ({						\
+	void *_g = dlopen((name), RTLD_NOW | RTLD_LOCAL);		\
+	if (!_g)							\
+		TH_LOG("dlopen(%s): %s", (name), dlerror());		\
+	ASSERT_NE(NULL, _g);						\
+	_g; })
+
+/*
+ * Deterministic sample data that compresses like text: words from a small
+ * dictionary picked by a xorshift generator, with some raw noise mixed in.
+ */
+static inline void fill_sample(unsigned char *buf, size_t n, uint32_t seed)
+{
+	static const char *const words[] = {
+		"loader ", "segment ", "relocation ", "symbol ", "version ",
+		"kdl ", "namespace ", "mirror ", "window ", "ELF ", "\n",
+	};
+	uint32_t x = seed ? seed : 0x9e3779b9u;
+	size_t i = 0;
+
+	while (i < n) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		if ((x & 15) == 0) {
+			buf[i++] = (unsigned char)(x >> 8);
+			continue;
+		}
+		for (const char *w = words[(x >> 4) % 11]; *w && i < n; w++)
+			buf[i++] = (unsigned char)*w;
+	}
+}
+
+static inline void hex_string(const unsigned char *d, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
+	out[2 * n] = '\0';
+}
+
+/*
+ * kdl must have loaded its own copy: the same function found through kdl
+ * and through glibc lives at two addresses (not checked under the shim,
+ * where both are glibc's).
+ */
+#define EXPECT_SEPARATE_COPY(kdl_fn, dl_fn) do {			\
+	if (!KDL_TEST_GLIBC)						\
+		EXPECT_NE((void *)(kdl_fn), (void *)(dl_fn));		\
+} while (0)
+
 #endif /* KDL_TEST_H */
