@@ -101,6 +101,16 @@ check-vm: all
 demo: all
 	@tools/demo.sh $(B)
 
+# Benchmark of libkdl against glibc's loader on real libraries (not a
+# test): first load in fresh processes, warm open+close, kdl_sym vs dlsym.
+.PHONY: bench
+$(B)/bench/open_bench: bench/open_bench.c $(B)/lib/libkdl.so
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B)/lib -lkdl -Wl,-rpath,'$$ORIGIN/../lib' -ldl
+
+bench: $(B)/bench/open_bench
+	$(B)/bench/open_bench
+
 vm-shell: all
 	tools/vm/run.sh --shell
 
