@@ -338,6 +338,7 @@ int kdl_dyn_read(struct kdl_obj *o, const struct kdl_elf *e)
 		case DT_RELA: rela = v; break;
 		case DT_RELASZ: relasz = v; break;
 		case DT_RELAENT: relaent = v; break;
+		case DT_RELACOUNT: o->nrelative = v; break;
 		case DT_JMPREL: jmprel = v; break;
 		case DT_PLTRELSZ: pltrelsz = v; break;
 		case DT_PLTREL:
@@ -395,6 +396,14 @@ int kdl_dyn_read(struct kdl_obj *o, const struct kdl_elf *e)
 	    table(&c, ia, iasz, 8, "DT_INIT_ARRAY", (const void **)&o->init_array, &o->ninit_array) ||
 	    table(&c, fa, fasz, 8, "DT_FINI_ARRAY", (const void **)&o->fini_array, &o->nfini_array))
 		return -1;
+	if (o->nrelative > o->nrela)
+		o->nrelative = o->nrela;
+	for (unsigned int i = 0; i < e->nload; i++)
+		if (e->load[i].flags & PF_W) {
+			o->wr_lo = e->load[i].vaddr;
+			o->wr_hi = e->load[i].vaddr + e->load[i].memsz;
+			break;
+		}
 	if ((o->init && !kdl_elf_contains(e, o->init, 1, PF_X)) ||
 	    (o->fini && !kdl_elf_contains(e, o->fini, 1, PF_X))) {
 		kdl_set_error("%s: DT_INIT or DT_FINI points outside executable segments", o->name);

@@ -80,6 +80,8 @@ struct kdl_obj {
 	const char *rpath, *runpath;
 	bool symbolic, bind_now, nodelete, textrel;
 	uint64_t relro_start, relro_end;	/* absolute, page aligned */
+	uint64_t wr_lo, wr_hi;		/* first writable PT_LOAD, image vaddrs */
+	size_t nrelative;		/* DT_RELACOUNT: leading RELATIVE entries */
 	size_t tls_modid;
 	uint64_t tls_size, tls_align;
 
@@ -108,9 +110,13 @@ KDL_HIDDEN void kdl_obj_unlink(struct kdl_obj *o);
 KDL_HIDDEN struct kdl_obj *kdl_obj_by_addr(uintptr_t addr);
 KDL_HIDDEN bool kdl_obj_valid(const struct kdl_obj *o);
 
+/* Relocation targets must lie in a writable PT_LOAD: the common case,
+ * the first writable segment, is checked inline. */
 static inline bool kdl_elf_contains_mapped(const struct kdl_obj *o, uint64_t vaddr,
 					   uint64_t len)
 {
+	if (vaddr >= o->wr_lo && vaddr + len <= o->wr_hi && vaddr + len > vaddr)
+		return true;
 	return kdl_elf_contains(&o->elf, vaddr, len, PF_W);
 }
 
@@ -133,6 +139,8 @@ struct kdl_symref {
 };
 KDL_HIDDEN void kdl_symref_init(struct kdl_symref *r, const char *name,
 				const char *version);
+KDL_HIDDEN void kdl_symref_init_hashed(struct kdl_symref *r, const char *name,
+				       const char *version, uint32_t version_hash);
 KDL_HIDDEN const Elf64_Sym *kdl_sym_in(const struct kdl_obj *o,
 				       struct kdl_symref *r);
 KDL_HIDDEN uintptr_t kdl_sym_value(const struct kdl_obj *o, const Elf64_Sym *s);

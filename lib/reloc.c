@@ -17,7 +17,7 @@ struct reloc_ctx {
 };
 
 /* The version a reference names, from DT_VERSYM + DT_VERNEED. */
-static const char *ref_version(const struct kdl_obj *o, size_t idx)
+static const char *ref_version(const struct kdl_obj *o, size_t idx, uint32_t *hash)
 {
 	const struct kdl_dyninfo *d = &o->dyn;
 	unsigned int ndx;
@@ -27,6 +27,7 @@ static const char *ref_version(const struct kdl_obj *o, size_t idx)
 	ndx = d->versym[idx] & 0x7fff;
 	if (ndx <= VER_NDX_GLOBAL || ndx >= d->nver)
 		return NULL;
+	*hash = d->verhash[ndx];
 	return d->vername[ndx];
 }
 
@@ -59,7 +60,10 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def)
 		def->obj = o;
 		def->sym = ref;
 	} else {
-		kdl_symref_init(&r, o->dyn.strtab + ref->st_name, ref_version(o, idx));
+		uint32_t vh = 0;
+		const char *ver = ref_version(o, idx, &vh);
+
+		kdl_symref_init_hashed(&r, o->dyn.strtab + ref->st_name, ver, vh);
 		if (kdl_lookup(o, &r, c->local, c->nlocal, false, def)) {
 			if (ELF64_ST_BIND(ref->st_info) != STB_WEAK) {
 				kdl_set_error("%s: symbol not found: %s%s%s", o->name, r.name,
@@ -209,8 +213,20 @@ int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 	}
 	if (apply_relr(o))
 		goto out;
+	/* The leading DT_RELACOUNT entries are RELATIVE: a tight loop. */
+	for (size_t i = 0; i < o->nrelative; i++) {
+		const Elf64_Rela *r = &o->rela[i];
+
+		if (ELF64_R_TYPE(r->r_info) != R_X86_64_RELATIVE ||
+		    !kdl_elf_contains_mapped(o, r->r_offset, 8)) {
+			kdl_set_error("%s: DT_RELACOUNT entry %zu is not a valid RELATIVE relocation",
+				      o->name, i);
+			goto out;
+		}
+		*(uint64_t *)(o->bias + r->r_offset) = o->bias + r->r_addend;
+	}
 	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < o->nrela; i++)
+		for (size_t i = pass ? 0 : o->nrelative; i < o->nrela; i++)
 			if (apply(&c, &o->rela[i], pass))
 				goto out;
 		for (size_t i = 0; i < o->njmprel; i++)

@@ -23,14 +23,21 @@ static uint32_t sysv_hash(const char *s)
 	return h & 0x0fffffff;
 }
 
-void kdl_symref_init(struct kdl_symref *r, const char *name, const char *version)
+/* @version_hash: the ELF hash of @version, as DT_VERNEED stores it. */
+void kdl_symref_init_hashed(struct kdl_symref *r, const char *name, const char *version,
+			    uint32_t version_hash)
 {
 	r->name = name;
 	r->gnu_hash = gnu_hash(name);
 	r->sysv_hash = 0xffffffff;
 	r->version = version;
-	r->version_hash = version ? sysv_hash(version) : 0;
+	r->version_hash = version_hash;
 	r->hidden_ok = version != NULL;
+}
+
+void kdl_symref_init(struct kdl_symref *r, const char *name, const char *version)
+{
+	kdl_symref_init_hashed(r, name, version, version ? sysv_hash(version) : 0);
 }
 
 static bool version_ok(const struct kdl_dyninfo *d, size_t idx, const struct kdl_symref *r)
