@@ -3,9 +3,11 @@
  * dependency tree is the deepest here: libicuuc.so.72 -> libstdc++.so.6
  * (C++ runtime, TLS) and libgcc_s, plus libz and liblzma.
  *
- * *** NEEDS TLS ***  libstdc++.so.6 has a PT_TLS segment, so until TLS
- * support lands kdl may refuse this load; the test then checks the refusal
- * names TLS and reports SKIP.  After that it must pass for real.
+ * *** MAY NEED TLS ***  libstdc++.so.6 has a PT_TLS segment.  If kdl takes
+ * libstdc++/libgcc_s from the process's runtime group (glibc loads them
+ * once for everybody) this passes today; if kdl loads them itself, it may
+ * refuse until TLS support lands, and the test then checks the refusal
+ * names TLS and reports SKIP.
  */
 #include "kdl_test.h"
 #include "kselftest_harness.h"
