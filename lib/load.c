@@ -218,6 +218,58 @@ static struct kdl_obj *need(struct load_txn *t, struct kdl_obj *o, const char *n
 	return d;
 }
 
+static bool has_verdef(const struct kdl_obj *d, const char *name, uint32_t hash)
+{
+	const Elf64_Verdef *vd = d->dyn.verdef;
+
+	if (!vd)
+		return d->system;	/* glibc's objects: trust what glibc loaded */
+	for (size_t i = 0; i < d->dyn.verdefnum; i++) {
+		const Elf64_Verdaux *a = (const void *)((const char *)vd + vd->vd_aux);
+
+		if (vd->vd_hash == hash && vd->vd_cnt && a->vda_name < d->dyn.strsz &&
+		    !strcmp(d->dyn.strtab + a->vda_name, name))
+			return true;
+		if (!vd->vd_next)
+			break;
+		vd = (const void *)((const char *)vd + vd->vd_next);
+	}
+	return false;
+}
+
+/* Every version @o requires (DT_VERNEED, not marked weak) must be defined
+ * by the dependency it names, as glibc checks before relocating. */
+static int check_versions(const struct kdl_obj *o)
+{
+	const Elf64_Verneed *vn = o->dyn.verneed;
+
+	for (size_t i = 0; vn && i < o->dyn.verneednum; i++) {
+		const char *file = vn->vn_file < o->dyn.strsz ? o->dyn.strtab + vn->vn_file : "";
+		const struct kdl_obj *dep = NULL;
+		const Elf64_Vernaux *a = (const void *)((const char *)vn + vn->vn_aux);
+
+		for (size_t j = 0; j < o->ndeps && !dep; j++)
+			if (o->deps[j]->soname && !strcmp(o->deps[j]->soname, file))
+				dep = o->deps[j];
+		for (unsigned int j = 0; dep && j < vn->vn_cnt; j++) {
+			const char *v = a->vna_name < o->dyn.strsz ? o->dyn.strtab + a->vna_name : "";
+
+			if (!(a->vna_flags & VER_FLG_WEAK) && !has_verdef(dep, v, a->vna_hash)) {
+				kdl_set_error("%s: version %s not found (required by %s)", dep->name, v,
+					      o->name);
+				return -1;
+			}
+			if (!a->vna_next)
+				break;
+			a = (const void *)((const char *)a + a->vna_next);
+		}
+		if (!vn->vn_next)
+			break;
+		vn = (const void *)((const char *)vn + vn->vn_next);
+	}
+	return 0;
+}
+
 /* Self plus dependencies, breadth-first, each once. */
 static int build_scope(struct kdl_obj *root)
 {
@@ -267,7 +319,8 @@ static int add_global(struct kdl_ns *ns, struct kdl_obj *o)
 
 /*
  * Under kdl_lock:
- *  1. map the root and, breadth-first, every DT_NEEDED not yet loaded;
+ *  1. map the root and, breadth-first, every DT_NEEDED not yet loaded,
+ *     and check the versions each requires of its dependencies;
  *  2. relocate the new objects, dependencies first, in the root's scope;
  *  3. protect RELRO;
  *  4. publish: link into the object list, take references.
@@ -348,6 +401,10 @@ static struct kdl_obj *load_locked(struct load_txn *t, const char *name, int fd,
 	}
 	if (build_scope(root))
 		goto fail;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (check_versions(t->objs[i]))
+			goto fail;
 
 	/* 2. and 3. Dependencies before dependents: reverse queue order. */
 	for (size_t i = t->n; i-- > 0;)

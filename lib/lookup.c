@@ -21,7 +21,8 @@ static bool try_obj(const struct kdl_obj *o, const struct kdl_obj *self, bool sk
  *  1. @requester itself when it is DT_SYMBOLIC;
  *  2. its namespace's RTLD_GLOBAL objects, in the order they were opened;
  *  3. the objects kdl loaded in @local (the breadth-first dependency list
- *     of the load that brought @requester in);
+ *     of the load that brought @requester in) -- before 2. under
+ *     RTLD_DEEPBIND;
  *  4. the process's objects: in the default namespace all of them in
  *     glibc's order (main program first, so its interposers win as they
  *     do for glibc's own objects); in an isolated one the runtime group.
@@ -35,14 +36,21 @@ int kdl_lookup(const struct kdl_obj *requester, struct kdl_symref *r,
 	struct kdl_obj *const *procs;
 	size_t nprocs;
 
+	bool deep = requester && (requester->mode & RTLD_DEEPBIND);
+
 	if (requester && requester->symbolic && try_obj(requester, requester, skip_self, r, out))
 		return 0;
-	for (size_t i = 0; ns && i < ns->nglobal; i++)
-		if (try_obj(ns->global[i], requester, skip_self, r, out))
-			return 0;
-	for (size_t i = 0; i < nlocal; i++)
-		if (!local[i]->system && try_obj(local[i], requester, skip_self, r, out))
-			return 0;
+	/* RTLD_DEEPBIND: the load's own objects come before the globals. */
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == deep)
+			for (size_t i = 0; ns && i < ns->nglobal; i++)
+				if (try_obj(ns->global[i], requester, skip_self, r, out))
+					return 0;
+		if (pass != deep)
+			for (size_t i = 0; i < nlocal; i++)
+				if (!local[i]->system && try_obj(local[i], requester, skip_self, r, out))
+					return 0;
+	}
 	procs = kdl_process_objs(&nprocs);
 	for (size_t i = 0; i < nprocs; i++) {
 		if (ns && ns->isolated && !kdl_is_runtime_group(procs[i]->soname))
