@@ -44,6 +44,7 @@ void kdl_obj_destroy(struct kdl_obj *o)
 {
 	if (!o)
 		return;
+	kdl_eh_deregister(o);
 	if (o->map.len) {
 		if (o->map.backend == KDL_BACKEND_KERNEL)
 			kdl_unmap_kernel(&o->map);
@@ -419,6 +420,7 @@ static struct kdl_obj *load_locked(struct load_txn *t, const char *name, int fd,
 	for (size_t i = 0; i < t->n; i++) {
 		t->objs[i]->mode = mode;
 		kdl_obj_link(t->objs[i]);
+		kdl_eh_register(t->objs[i]);
 	}
 	root->refcnt++;
 	goto done;

@@ -82,6 +82,8 @@ struct kdl_obj {
 	uint64_t relro_start, relro_end;	/* absolute, page aligned */
 	uint64_t wr_lo, wr_hi;		/* first writable PT_LOAD, image vaddrs */
 	size_t nrelative;		/* DT_RELACOUNT: leading RELATIVE entries */
+	const void *eh_frame;		/* registered with the unwinder */
+	void *eh_object;
 	size_t tls_modid;
 	uint64_t tls_size, tls_align;
 
@@ -179,6 +181,10 @@ KDL_HIDDEN struct kdl_obj *kdl_load_tree(const char *path, int fd, uint64_t offs
 					 int mode, const struct kdl_load_args *args);
 KDL_HIDDEN int kdl_unload(struct kdl_obj *o);
 KDL_HIDDEN void kdl_obj_destroy(struct kdl_obj *o);
+
+/* eh_frame.c */
+KDL_HIDDEN void kdl_eh_register(struct kdl_obj *o);
+KDL_HIDDEN void kdl_eh_deregister(struct kdl_obj *o);
 
 /* init.c */
 KDL_HIDDEN void kdl_run_inits(struct kdl_obj *root);
