@@ -42,3 +42,37 @@ setup() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"kernel backend forced but unusable"* ]]
 }
+
+@test "kdl run calls a symbol of a real library and returns its status" {
+	run "$KDL" run libz.so.1:zlibCompileFlags
+	# zlibCompileFlags() returns a bit mask; run exits with its low byte.
+	want=$(python3 -c 'import ctypes; print(ctypes.CDLL("libz.so.1").zlibCompileFlags() & 255)')
+	[ "$status" -eq "$want" ]
+}
+
+@test "kdl run runs Python's main from libpython" {
+	run "$KDL" run libpython3.11.so.1.0:Py_BytesMain -c 'import sys; print("sum", sum(range(10)))'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"sum 45"* ]]
+}
+
+@test "kdl run with a missing symbol fails with its name" {
+	run -127 "$KDL" run libz.so.1:no_such_function_here
+	[ "$status" -eq 127 ]
+	[[ "$output" == *"undefined symbol: no_such_function_here"* ]]
+}
+
+@test "kdl ldd shows kdl-loaded and process-bound objects" {
+	run "$KDL" ldd libpython3.11.so.1.0
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"libz.so.1 => "*"loaded by kdl"* ]]
+	[[ "$output" == *"libexpat.so.1 => "*"loaded by kdl"* ]]
+	[[ "$output" == *"libc.so.6 => "*"process's copy"* ]]
+	[[ "$output" == *"libm.so.6 => "*"process's copy"* ]]
+}
+
+@test "kdl ldd of a missing library fails" {
+	run "$KDL" ldd libkdl-none-such.so.3
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"libkdl-none-such.so.3"* ]]
+}
