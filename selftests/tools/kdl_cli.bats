@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # kdl_cli.bats - the kdl command as a user meets it.
 
+bats_require_minimum_version 1.5.0
+
 setup() {
 	KDL=${KDL:-$BATS_TEST_DIRNAME/../../build/tools/kdl}
 }
