@@ -30,7 +30,7 @@ KTESTS    := $(patsubst selftests/kmod/%.c,$(B)/selftests/kmod/%,$(wildcard self
 EXAMPLES  := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all deps lib tools module tests examples check check-host check-vm \
-	demo install clean vm-shell
+	demo install clean vm-shell bench-kmod
 .DELETE_ON_ERROR:
 
 all: deps lib tools module tests examples
@@ -110,6 +110,15 @@ $(B)/bench/open_bench: bench/open_bench.c $(B)/lib/libkdl.so
 
 bench: $(B)/bench/open_bench
 	$(B)/bench/open_bench
+
+# Benchmark of kdl.ko (not a test): runs in the VM, prints time and
+# syscalls per image.
+$(B)/bench/kmod_%: bench/kmod_%.c uapi/linux/kdl.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -luring
+
+bench-kmod: module $(B)/bench/kmod_map_bench
+	tools/vm/run.sh -- $(B)/bench/kmod_map_bench
 
 vm-shell: all
 	tools/vm/run.sh --shell

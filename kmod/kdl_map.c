@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kdl_map.c - maps an image (reserve, fill segments, roll back) and tracks what each open file mapped. */
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -19,29 +20,38 @@ static int kdl_vm_mmap(struct file *f, unsigned long addr, unsigned long len,
 
 /*
  * Maps segment @s of the image at @start: the file pages privately, the
- * zero tail anonymously.  The file's bytes past filesz on the last file
- * page are cleared when the segment is writable, as the ELF loader does;
- * a read-only segment shows them as they are in the file (documented).
+ * zero tail anonymously.  The bytes past filesz on the last file page must
+ * read as zero: a writable segment gets them cleared in its private copy
+ * (as the ELF loader does); a read-only one, which cannot be written once
+ * mapped, takes that page from @tail, a shmem copy with the tail zeroed.
  */
 static int kdl_fill_view(struct kdl_req *req, const struct kdl_segment *s,
-			 unsigned long start)
+			 unsigned long start, struct file *tail)
 {
 	unsigned long pstart = round_down(s->vaddr, PAGE_SIZE);
 	unsigned long fend = s->vaddr + s->filesz;
 	unsigned long mend = PAGE_ALIGN(s->vaddr + s->memsz);
-	unsigned long astart = pstart;
+	unsigned long astart = pstart, fpend;
 	int ret;
 
 	if (s->filesz) {
-		ret = kdl_vm_mmap(req->src, start + pstart,
-				  PAGE_ALIGN(fend) - pstart, s->prot,
-				  MAP_PRIVATE,
-				  req->src_off + round_down(s->offset, PAGE_SIZE));
-		if (ret)
-			return ret;
+		fpend = tail ? round_down(fend, PAGE_SIZE) : PAGE_ALIGN(fend);
+		if (fpend > pstart) {
+			ret = kdl_vm_mmap(req->src, start + pstart,
+					  fpend - pstart, s->prot, MAP_PRIVATE,
+					  req->src_off +
+					  round_down(s->offset, PAGE_SIZE));
+			if (ret)
+				return ret;
+		}
+		if (tail) {
+			ret = kdl_vm_mmap(tail, start + fpend, PAGE_SIZE,
+					  s->prot, MAP_PRIVATE, 0);
+			if (ret)
+				return ret;
+		}
 		astart = PAGE_ALIGN(fend);
-		if (s->memsz > s->filesz && offset_in_page(fend) &&
-		    (s->prot & PROT_WRITE) &&
+		if (s->memsz > s->filesz && (s->prot & PROT_WRITE) &&
 		    clear_user((void __user *)(start + fend), astart - fend))
 			return -EFAULT;
 	}
@@ -51,17 +61,35 @@ static int kdl_fill_view(struct kdl_req *req, const struct kdl_segment *s,
 	return 0;
 }
 
+/* A read-only segment whose zero tail starts inside a file page. */
+static bool kdl_needs_tail_page(const struct kdl_segment *s)
+{
+	return s->filesz && s->memsz > s->filesz &&
+	       offset_in_page(s->vaddr + s->filesz) &&
+	       !(s->prot & PROT_WRITE);
+}
+
 static int kdl_fill_segment(struct kdl_req *req, const struct kdl_segment *s)
 {
+	size_t part = offset_in_page(s->vaddr + s->filesz);
+	struct file *tail = NULL;
 	int ret;
 
 	if (req->mirror && (s->prot & PROT_WRITE))
 		return kdl_mirror_fill_writable(req, s);
-	ret = kdl_fill_view(req, s, req->base);
-	if (ret || !req->mirror)
-		return ret;
-	/* Read-only: the same page cache pages seen from both views. */
-	return kdl_fill_view(req, s, req->mirror);
+	if (kdl_needs_tail_page(s)) {
+		tail = kdl_shmem_copy(req, req->src_off + s->offset +
+				      s->filesz - part, part, PAGE_SIZE);
+		if (IS_ERR(tail))
+			return PTR_ERR(tail);
+	}
+	ret = kdl_fill_view(req, s, req->base, tail);
+	/* Read-only: the same pages seen from both views. */
+	if (!ret && req->mirror)
+		ret = kdl_fill_view(req, s, req->mirror, tail);
+	if (tail)
+		fput(tail);
+	return ret;
 }
 
 /* 4. The mirror view's reservation, at base + mirror_base. */
@@ -138,7 +166,7 @@ int kdl_map_image(struct kdl_file *kf, struct file *dev, struct kdl_map *map,
 	ret = kdl_req_init(&req, map);
 	if (ret)
 		goto out_req;
-	img = kzalloc(sizeof(*img), GFP_KERNEL);
+	img = kzalloc(sizeof(*img), GFP_KERNEL_ACCOUNT);
 	if (!img) {
 		ret = -ENOMEM;
 		goto out_req;

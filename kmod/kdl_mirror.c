@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kdl_mirror.c - writable segments of a mirrored image: one shmem object shared by both views. */
+/* kdl_mirror.c - shmem copies of segment pages: mirrored writable segments, zeroed read-only tails. */
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
@@ -8,26 +9,31 @@
 
 #include "kdl_internal.h"
 
-/*
- * Copies the file bytes of @s, from the start of its first page up to
- * vaddr + filesz, to offset 0 of @shm.  The rest of @shm stays zero,
- * which gives the zero tail and the cleared partial page for free.
+/**
+ * kdl_shmem_copy() - a new shmem object of @size bytes whose first @len
+ * bytes are the source's bytes at @pos; the rest reads as zero.
+ *
+ * Return: the shmem file (the caller owns the reference) or an ERR_PTR.
  */
-static int kdl_mirror_copy(struct kdl_req *req, const struct kdl_segment *s,
-			   struct file *shm)
+struct file *kdl_shmem_copy(struct kdl_req *req, loff_t pos, size_t len,
+			    size_t size)
 {
-	loff_t rpos = req->src_off + round_down(s->offset, PAGE_SIZE);
-	size_t left = offset_in_page(s->vaddr) + s->filesz;
+	struct file *shm;
 	loff_t wpos = 0;
 	void *buf;
 	int ret = 0;
 
+	shm = shmem_file_setup("kdl-mirror", size, VM_NORESERVE);
+	if (IS_ERR(shm) || !len)
+		return shm;
 	buf = (void *)__get_free_page(GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	while (left) {
-		ssize_t n = kernel_read(req->src, buf, min_t(size_t, left,
-							     PAGE_SIZE), &rpos);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
+	while (len) {
+		ssize_t n = kernel_read(req->src, buf,
+					min_t(size_t, len, PAGE_SIZE), &pos);
 		ssize_t w;
 
 		if (n <= 0) {
@@ -39,11 +45,15 @@ static int kdl_mirror_copy(struct kdl_req *req, const struct kdl_segment *s,
 			ret = w < 0 ? w : -EIO;
 			break;
 		}
-		left -= n;
+		len -= n;
 		cond_resched();
 	}
 	free_page((unsigned long)buf);
-	return ret;
+	if (!ret)
+		return shm;
+out_put:
+	fput(shm);
+	return ERR_PTR(ret);
 }
 
 /**
@@ -63,21 +73,17 @@ int kdl_mirror_fill_writable(struct kdl_req *req,
 	unsigned long flags = MAP_SHARED | MAP_FIXED;
 	struct file *shm;
 	unsigned long r;
-	int ret;
 
-	shm = shmem_file_setup("kdl-mirror", len, VM_NORESERVE);
+	/* The file bytes from the segment's first page up to filesz. */
+	shm = kdl_shmem_copy(req, req->src_off + round_down(s->offset,
+							    PAGE_SIZE),
+			     s->filesz ? offset_in_page(s->vaddr) + s->filesz : 0,
+			     len);
 	if (IS_ERR(shm))
 		return PTR_ERR(shm);
-	if (s->filesz) {
-		ret = kdl_mirror_copy(req, s, shm);
-		if (ret)
-			goto out_put;
-	}
 	r = vm_mmap(shm, req->base + pstart, len, s->prot, flags, 0);
 	if (!IS_ERR_VALUE(r))
 		r = vm_mmap(shm, req->mirror + pstart, len, s->prot, flags, 0);
-	ret = IS_ERR_VALUE(r) ? (int)r : 0;
-out_put:
 	fput(shm);
-	return ret;
+	return IS_ERR_VALUE(r) ? (int)r : 0;
 }

@@ -85,6 +85,34 @@ TEST_F(map, writable_data_is_private_and_tail_is_zeroed)
 	EXPECT_EQ(0, unmap_image(self->dev, base));
 }
 
+TEST_F(map, readonly_segment_tail_reads_zero)
+{
+	struct kdl_segment s = {
+		.vaddr = 0, .offset = 0, .filesz = PG + 0x100, .memsz = 3 * PG,
+		.prot = PROT_READ,
+	};
+	struct map_line ml;
+	struct kdl_map m;
+	const uint8_t *p;
+	uint64_t i;
+
+	std_map(&m, self->fd, &s, KDL_MAP_ANYWHERE);
+	m.nr_segments = 1;
+	m.span = 4 * PG;
+	ASSERT_EQ(0, ioctl(self->dev, KDL_IOC_MAP, &m));
+	p = (const uint8_t *)m.base;
+	for (i = 0; i < PG + 0x100; i++)
+		ASSERT_EQ(pat_byte(i), p[i]);
+	for (; i < 3 * PG; i++)
+		ASSERT_EQ(0, p[i]);
+	ASSERT_TRUE(probe_map(m.base, &ml));
+	EXPECT_STREQ("r--p", ml.perms);
+	EXPECT_STREQ(self->path, ml.path);
+	ASSERT_TRUE(probe_map(m.base + PG, &ml));
+	EXPECT_STREQ("r--p", ml.perms);
+	EXPECT_EQ(0, unmap_image(self->dev, m.base));
+}
+
 TEST_F(map, anywhere_honours_alignment)
 {
 	struct kdl_segment s[STD_NSEGS];

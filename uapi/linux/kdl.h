@@ -88,10 +88,12 @@ struct kdl_segment {
  * struct kdl_map - map one ELF image.
  * @size:        sizeof(struct kdl_map).
  * @flags:       KDL_MAP_*.
- * @fd:          source file (regular file or memfd) unless KDL_MAP_SRC_ADDR.
+ * @fd:          source file (regular file or memfd opened for reading)
+ *               unless KDL_MAP_SRC_ADDR, where it is ignored.
  * @nr_segments: entries at @segments, 1..max_segments.
  * @file_base:   byte offset of the image inside the source (page aligned);
- *               a container or fd offset goes here.
+ *               a container or fd offset goes here.  With
+ *               KDL_MAP_SRC_ADDR it counts from @src_addr.
  * @src_addr:    with KDL_MAP_SRC_ADDR: user address of the image (page
  *               aligned); the module maps the file or shmem backing that
  *               range, never copies.  EINVAL if the range is anonymous or
@@ -99,14 +101,25 @@ struct kdl_segment {
  * @src_len:     with KDL_MAP_SRC_ADDR: bytes at @src_addr.
  * @span:        bytes of address space the image needs (page multiple).
  * @align:       base alignment (power of two, >= page size; 0 = page).
- * @window_lo:   KDL_MAP_WINDOW: lowest acceptable base.
+ * @window_lo:   KDL_MAP_WINDOW: lowest acceptable base (page aligned).
  * @window_hi:   KDL_MAP_WINDOW: base + span must be <= window_hi.
  * @fixed_addr:  KDL_MAP_FIXED*: the base.
  * @mirror_base: KDL_MAP_MIRROR: the image is also mapped at
- *               mirror_base + base, coherently for shared pages.
+ *               mirror_base + base (mirror_base >= span, page aligned):
+ *               read-only segments map the same file pages, writable ones
+ *               a shmem object shared by both views.
  * @segments:    user pointer to nr_segments struct kdl_segment.
  * @base:        out: the chosen base.
  * @reserved:    must be zero.
+ *
+ * Fields of placements and options not selected by @flags are ignored.
+ * Errors (Documentation/ioctl-abi.md has the full list): EINVAL a field
+ * breaks a rule; E2BIG struct larger than a page or non-zero unknown
+ * tail; EFAULT bad pointer; EBADF bad fd; ENODEV source not a regular
+ * file; EACCES source not readable; EPERM fd used from another mm, or
+ * mmap refused (noexec, LSM, seal); ENOMEM no room in the window;
+ * EEXIST FIXED_NOREPLACE/MIRROR_NOREPLACE range busy.  On any error
+ * nothing is left mapped in the span or the mirror span.
  */
 struct kdl_map {
 	__u32 size;
@@ -134,6 +147,7 @@ struct kdl_map {
  * @flags: must be zero.
  * @base:  the base KDL_IOC_MAP returned.  ENOENT if this open file did
  *         not map an image there.
+ * @reserved: must be zero.
  */
 struct kdl_unmap {
 	__u32 size;
