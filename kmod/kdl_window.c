@@ -151,7 +151,8 @@ unsigned long kdl_get_unmapped_area(struct file *file, unsigned long addr,
  * kdl_mmap() - f_op->mmap of /dev/kdl: accepts only reservations.
  *
  * A reservation is PROT_NONE and loses VM_MAY{READ,WRITE,EXEC}, so
- * mprotect() cannot open it up; its pages cannot be faulted in.
+ * mprotect() cannot open it up; its pages cannot be faulted in; it is not
+ * copied into a child at fork.
  */
 int kdl_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -163,7 +164,8 @@ int kdl_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC))
 		return -EINVAL;
 	vma->vm_flags &= ~(VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC);
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	/* A child forked mid-map must not inherit (and pin) the device. */
+	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP | VM_DONTCOPY;
 	vma->vm_ops = &kdl_reserve_vm_ops;
 	return 0;
 }

@@ -42,6 +42,18 @@ TEST_F(dev, query_reports_abi_and_limits)
 	EXPECT_EQ(0, q.features & ~((KDL_FEAT_URING_CMD << 1) - 1));
 }
 
+TEST_F(dev, query_reports_the_implemented_features)
+{
+	struct kdl_query q = { .size = sizeof(q) };
+	uint64_t want = KDL_FEAT_MAP | KDL_FEAT_MIRROR | KDL_FEAT_SRC_ADDR |
+			KDL_FEAT_BATCH;
+
+	ASSERT_EQ(0, ioctl(self->fd, KDL_IOC_QUERY, &q));
+	EXPECT_EQ(want, q.features & want);
+	EXPECT_EQ(64, q.max_segments);
+	EXPECT_EQ(256, q.max_batch);
+}
+
 TEST_F(dev, query_rejects_size_below_ver0)
 {
 	struct kdl_query q = { .size = KDL_QUERY_SIZE_VER0 - 8 };
