@@ -244,7 +244,31 @@ static int version_index(struct kdl_dyninfo *d, const char *name)
 
 	if (!d->versym || (!vd && !vn))
 		return 0;
-	d->nver = 0x8000;
+	/* Size the table by the largest index in use. */
+	d->nver = 2;
+	for (size_t i = 0; vd && i < d->verdefnum; i++) {
+		if ((size_t)(vd->vd_ndx & 0x7fff) >= d->nver)
+			d->nver = (vd->vd_ndx & 0x7fff) + 1;
+		if (!vd->vd_next)
+			break;
+		vd = (const void *)((const char *)vd + vd->vd_next);
+	}
+	for (size_t i = 0; vn && i < d->verneednum; i++) {
+		const Elf64_Vernaux *a = (const void *)((const char *)vn + vn->vn_aux);
+
+		for (unsigned int j = 0; j < vn->vn_cnt; j++) {
+			if ((size_t)(a->vna_other & 0x7fff) >= d->nver)
+				d->nver = (a->vna_other & 0x7fff) + 1;
+			if (!a->vna_next)
+				break;
+			a = (const void *)((const char *)a + a->vna_next);
+		}
+		if (!vn->vn_next)
+			break;
+		vn = (const void *)((const char *)vn + vn->vn_next);
+	}
+	vd = d->verdef;
+	vn = d->verneed;
 	d->vername = calloc(d->nver, sizeof(*d->vername));
 	d->verhash = calloc(d->nver, sizeof(*d->verhash));
 	if (!d->vername || !d->verhash) {

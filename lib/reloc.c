@@ -217,10 +217,14 @@ int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 	for (size_t i = 0; i < o->nrelative; i++) {
 		const Elf64_Rela *r = &o->rela[i];
 
-		if (ELF64_R_TYPE(r->r_info) != R_X86_64_RELATIVE ||
-		    !kdl_elf_contains_mapped(o, r->r_offset, 8)) {
-			kdl_set_error("%s: DT_RELACOUNT entry %zu is not a valid RELATIVE relocation",
-				      o->name, i);
+		if (ELF64_R_TYPE(r->r_info) != R_X86_64_RELATIVE) {
+			kdl_set_error("%s: DT_RELACOUNT entry %zu: found type %u, expected RELATIVE",
+				      o->name, i, (unsigned int)ELF64_R_TYPE(r->r_info));
+			goto out;
+		}
+		if (!kdl_elf_contains_mapped(o, r->r_offset, 8)) {
+			kdl_set_error("%s: relocation at 0x%llx lies outside the writable segments",
+				      o->name, (unsigned long long)r->r_offset);
 			goto out;
 		}
 		*(uint64_t *)(o->bias + r->r_offset) = o->bias + r->r_addend;

@@ -42,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kdl_symref_init(&r, "inflate", "ZLIB_1.2.0");
 		kdl_sym_in(o, &r);
 	}
+	kdl_dyninfo_free(&o->dyn);
 	kdl_unmap_user(&o->map);
 out:
 	kdl_error();
