@@ -31,26 +31,26 @@ static int kdl_fill_view(struct kdl_req *req, const struct kdl_segment *s,
 	unsigned long pstart = round_down(s->vaddr, PAGE_SIZE);
 	unsigned long fend = s->vaddr + s->filesz;
 	unsigned long mend = PAGE_ALIGN(s->vaddr + s->memsz);
-	unsigned long astart = pstart, fpend;
+	unsigned long astart = pstart;
 	int ret;
 
 	if (s->filesz) {
-		fpend = tail ? round_down(fend, PAGE_SIZE) : PAGE_ALIGN(fend);
-		if (fpend > pstart) {
-			ret = kdl_vm_mmap(req->src, start + pstart,
-					  fpend - pstart, s->prot, MAP_PRIVATE,
-					  req->src_off +
-					  round_down(s->offset, PAGE_SIZE));
-			if (ret)
-				return ret;
-		}
-		if (tail) {
-			ret = kdl_vm_mmap(tail, start + fpend, PAGE_SIZE,
-					  s->prot, MAP_PRIVATE, 0);
-			if (ret)
-				return ret;
-		}
+		/*
+		 * The file is mapped even where @tail then replaces it, so
+		 * that mmap's checks (LSM, noexec, seals) judge the source.
+		 */
 		astart = PAGE_ALIGN(fend);
+		ret = kdl_vm_mmap(req->src, start + pstart, astart - pstart,
+				  s->prot, MAP_PRIVATE,
+				  req->src_off + round_down(s->offset, PAGE_SIZE));
+		if (ret)
+			return ret;
+		if (tail) {
+			ret = kdl_vm_mmap(tail, start + astart - PAGE_SIZE,
+					  PAGE_SIZE, s->prot, MAP_PRIVATE, 0);
+			if (ret)
+				return ret;
+		}
 		if (s->memsz > s->filesz && (s->prot & PROT_WRITE) &&
 		    clear_user((void __user *)(start + fend), astart - fend))
 			return -EFAULT;

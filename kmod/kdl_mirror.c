@@ -74,6 +74,19 @@ int kdl_mirror_fill_writable(struct kdl_req *req,
 	struct file *shm;
 	unsigned long r;
 
+	/*
+	 * Map the source over the span first, though the shmem replaces it
+	 * at once: mmap's checks (LSM, noexec, seals) must judge the file
+	 * the bytes come from, not the shmem copy.
+	 */
+	if (s->filesz) {
+		r = vm_mmap(req->src, req->base + pstart,
+			    PAGE_ALIGN(s->vaddr + s->filesz) - pstart, s->prot,
+			    MAP_PRIVATE | MAP_FIXED,
+			    req->src_off + round_down(s->offset, PAGE_SIZE));
+		if (IS_ERR_VALUE(r))
+			return r;
+	}
 	/* The file bytes from the segment's first page up to filesz. */
 	shm = kdl_shmem_copy(req, req->src_off + round_down(s->offset,
 							    PAGE_SIZE),

@@ -294,8 +294,8 @@ TEST_F(map, src_addr_rejects_anonymous_memory)
 }
 
 /*
- * A mapping-time failure in the second segment (PROT_EXEC from a noexec
- * mount) must roll the whole span back.
+ * A mapping-time failure (PROT_EXEC from a noexec mount) in any segment
+ * must roll the whole span back.
  */
 TEST_F(map, failure_in_a_segment_leaves_nothing_in_the_span)
 {
@@ -316,19 +316,55 @@ TEST_F(map, failure_in_a_segment_leaves_nothing_in_the_span)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, write_pattern(fd, 0, STD_FILE_PAGES));
 
-	std_segments(s);
-	s[0].prot = PROT_READ;
-	s[1].prot = PROT_READ | PROT_EXEC;
-	std_map(&m, fd, s, KDL_MAP_FIXED_NOREPLACE);
-	m.fixed_addr = want;
-	ASSERT_TRUE(range_free(want, STD_SPAN));
+	/*
+	 * Three segments (text, data, and a read-only one with a zero tail
+	 * from a shmem copy); each in turn is the one that asks for exec.
+	 */
+	struct kdl_segment t[3] = {
+		{ .vaddr = 0, .offset = 0, .filesz = PG, .memsz = PG },
+		{ .vaddr = 2 * PG + 0x40, .offset = PG + 0x40, .filesz = PG,
+		  .memsz = 2 * PG, .prot = PROT_READ | PROT_WRITE },
+		{ .vaddr = 5 * PG, .offset = 3 * PG, .filesz = 0x80,
+		  .memsz = 2 * PG },
+	};
+	int bad;
+
+	(void)s;
+	for (bad = 0; bad < 3; bad++) {
+		int i;
+
+		for (i = 0; i < 3; i++)
+			t[i].prot = (t[i].prot & PROT_WRITE) | PROT_READ |
+				    (i == bad ? PROT_EXEC : 0);
+		std_map(&m, fd, t, KDL_MAP_FIXED_NOREPLACE);
+		m.nr_segments = 3;
+		m.fixed_addr = want;
+		ASSERT_TRUE(range_free(want, STD_SPAN));
+		EXPECT_EQ(-1, ioctl(self->dev, KDL_IOC_MAP, &m));
+		EXPECT_EQ(EPERM, errno);
+		EXPECT_TRUE(range_free(want, STD_SPAN)) {
+			TH_LOG("segment %d failed, something stayed", bad);
+		}
+	}
+
+	/* A mirrored writable segment comes from shmem: still judged. */
+	t[2].prot &= ~PROT_EXEC;
+	t[1].prot |= PROT_EXEC;
+	m.flags |= KDL_MAP_MIRROR;
+	m.mirror_base = 1UL << 40;
+	ASSERT_TRUE(range_free(want + m.mirror_base, STD_SPAN));
 	EXPECT_EQ(-1, ioctl(self->dev, KDL_IOC_MAP, &m));
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_TRUE(range_free(want, STD_SPAN));
+	EXPECT_TRUE(range_free(want + m.mirror_base, STD_SPAN));
+	m.flags &= ~KDL_MAP_MIRROR;
 
 	/* The same image without exec maps fine from there. */
-	s[1].prot = PROT_READ;
+	t[1].prot &= ~PROT_EXEC;
 	ASSERT_EQ(0, ioctl(self->dev, KDL_IOC_MAP, &m));
+	EXPECT_EQ(0, ((volatile uint8_t *)m.base)[5 * PG + 0x80]);
+	EXPECT_EQ(pat_byte(3 * PG + 0x7f),
+		  ((volatile uint8_t *)m.base)[5 * PG + 0x7f]);
 	EXPECT_EQ(0, unmap_image(self->dev, m.base));
 	close(fd);
 	umount(dir);
