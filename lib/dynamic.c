@@ -66,7 +66,13 @@ static int gnu_hash_tables(struct kdl_dyninfo *d, const struct dyn_ctx *c, uint6
 	d->gnu_buckets = (const uint32_t *)(d->gnu_bloom + d->gnu_bloom_size);
 	d->gnu_chain = d->gnu_buckets + d->gnu_nbuckets - d->gnu_symoffset;
 
-	/* The symbol count is the end of the longest chain. */
+	/* The symbol count is the end of the longest chain.  The process's
+	 * objects were checked by ld.so: lookups need no bound there. */
+	if (!c->e) {
+		if (!d->nsyms)
+			d->nsyms = SIZE_MAX / sizeof(Elf64_Sym);
+		return 0;
+	}
 	for (uint32_t b = 0; b < d->gnu_nbuckets; b++)
 		if (d->gnu_buckets[b] >= nsyms)
 			nsyms = d->gnu_buckets[b] + 1;

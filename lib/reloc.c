@@ -13,7 +13,9 @@ struct reloc_ctx {
 	struct kdl_obj *const *local;
 	size_t nlocal;
 	struct kdl_def *cache;		/* per symbol index, this pass */
+	uintptr_t *value;		/* its run-time address */
 	uint8_t *cached;
+	size_t nirelative;		/* IRELATIVE entries seen, for pass 2 */
 };
 
 /* The version a reference names, from DT_VERSYM + DT_VERNEED. */
@@ -33,7 +35,7 @@ static const char *ref_version(const struct kdl_obj *o, size_t idx, uint32_t *ha
 
 /* Resolve symbol @idx of the object being relocated.  0 with *def filled
  * (def->sym NULL for an undefined weak reference), -1 with the error set. */
-static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def)
+static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def, uintptr_t *value)
 {
 	struct kdl_obj *o = c->o;
 	const Elf64_Sym *ref;
@@ -46,6 +48,7 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def)
 	}
 	if (c->cached[idx]) {
 		*def = c->cache[idx];
+		*value = c->value[idx];
 		return 0;
 	}
 	ref = &o->dyn.symtab[idx];
@@ -74,7 +77,11 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def)
 			def->sym = NULL;
 		}
 	}
+	/* TLS symbols have no address; DTPMOD/DTPOFF use the definition. */
+	*value = def->sym && ELF64_ST_TYPE(def->sym->st_info) != STT_TLS ?
+		 kdl_sym_value(def->obj, def->sym) : 0;
 	c->cache[idx] = *def;
+	c->value[idx] = *value;
 	c->cached[idx] = 1;
 	return 0;
 }
@@ -91,8 +98,10 @@ static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, bool irelative_pass
 
 	if (k == REL_NONE)
 		return 0;
-	if ((k == REL_IRELATIVE) != irelative_pass)
+	if ((k == REL_IRELATIVE) != irelative_pass) {
+		c->nirelative += k == REL_IRELATIVE;
 		return 0;
+	}
 	if (k == REL_UNKNOWN) {
 		kdl_set_error("%s: relocation type %u is not supported", o->name, type);
 		return -1;
@@ -106,12 +115,8 @@ static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, bool irelative_pass
 		kdl_set_error("%s: R_X86_64_COPY is only valid in executables", o->name);
 		return -1;
 	}
-	if (symidx && k != REL_RELATIVE && k != REL_IRELATIVE) {
-		if (resolve(c, symidx, &def))
-			return -1;
-		if (def.sym && k != REL_DTPMOD && k != REL_DTPOFF)
-			s = kdl_sym_value(def.obj, def.sym);
-	}
+	if (symidx && k != REL_RELATIVE && k != REL_IRELATIVE && resolve(c, symidx, &def, &s))
+		return -1;
 	switch (k) {
 	case REL_DTPMOD: case REL_DTPOFF:
 		/* A TLS variable of the process's own objects: glibc's module id
@@ -206,8 +211,9 @@ int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 	if (o->relocated)
 		return 0;
 	c.cache = malloc(o->dyn.nsyms * sizeof(*c.cache) + 1);
+	c.value = malloc(o->dyn.nsyms * sizeof(*c.value) + 1);
 	c.cached = calloc(o->dyn.nsyms + 1, 1);
-	if (!c.cache || !c.cached) {
+	if (!c.cache || !c.value || !c.cached) {
 		kdl_set_error("%s: out of memory for relocation", o->name);
 		goto out;
 	}
@@ -229,18 +235,23 @@ int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 		}
 		*(uint64_t *)(o->bias + r->r_offset) = o->bias + r->r_addend;
 	}
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = pass ? 0 : o->nrelative; i < o->nrela; i++)
-			if (apply(&c, &o->rela[i], pass))
-				goto out;
-		for (size_t i = 0; i < o->njmprel; i++)
-			if (apply(&c, &o->jmprel[i], pass))
-				goto out;
-	}
+	for (size_t i = o->nrelative; i < o->nrela; i++)
+		if (apply(&c, &o->rela[i], false))
+			goto out;
+	for (size_t i = 0; i < o->njmprel; i++)
+		if (apply(&c, &o->jmprel[i], false))
+			goto out;
+	for (size_t i = o->nrelative; c.nirelative && i < o->nrela; i++)
+		if (apply(&c, &o->rela[i], true))
+			goto out;
+	for (size_t i = 0; c.nirelative && i < o->njmprel; i++)
+		if (apply(&c, &o->jmprel[i], true))
+			goto out;
 	o->relocated = true;
 	ret = 0;
 out:
 	free(c.cache);
+	free(c.value);
 	free(c.cached);
 	return ret;
 }
