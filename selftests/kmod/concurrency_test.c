@@ -18,9 +18,12 @@
 #define SQUATTERS	2
 #define RUN_NS		2500000000LL
 
+#define MIRROR_BASE	0x10000000000UL	/* mirrors at base + 1 TiB */
+
 struct shared {
 	int dev;
 	int fd;
+	bool mirror;
 	atomic_int stop;
 	atomic_long maps, enomem, squats, errors;
 	char why[256];
@@ -41,6 +44,25 @@ static void fail(struct shared *sh, const char *what, uint64_t addr)
 			 (unsigned long)addr);
 }
 
+static int map_one(struct shared *sh, uint64_t *base)
+{
+	struct kdl_segment s[STD_NSEGS];
+	struct kdl_map m;
+
+	std_segments(s);
+	std_map(&m, sh->fd, s, KDL_MAP_WINDOW);
+	m.window_lo = WIN_LO;
+	m.window_hi = WIN_HI;
+	if (sh->mirror) {
+		m.flags |= KDL_MAP_MIRROR | KDL_MAP_MIRROR_NOREPLACE;
+		m.mirror_base = MIRROR_BASE;
+	}
+	if (ioctl(sh->dev, KDL_IOC_MAP, &m))
+		return -1;
+	*base = m.base;
+	return 0;
+}
+
 static void *mapper(void *arg)
 {
 	struct shared *sh = arg;
@@ -49,9 +71,9 @@ static void *mapper(void *arg)
 	while (!atomic_load(&sh->stop)) {
 		volatile uint64_t *data, *bss;
 
-		if (map_std(sh->dev, sh->fd, KDL_MAP_WINDOW, WIN_LO, WIN_HI,
-			    &base)) {
-			if (errno == ENOMEM)
+		if (map_one(sh, &base)) {
+			/* A squatter in the mirror range: MIRROR_NOREPLACE. */
+			if (errno == ENOMEM || (sh->mirror && errno == EEXIST))
 				atomic_fetch_add(&sh->enomem, 1);
 			else
 				fail(sh, "map failed", errno);
@@ -61,6 +83,8 @@ static void *mapper(void *arg)
 			fail(sh, "base outside the window", base);
 		if (std_check(base, 0) != -1)
 			fail(sh, "image content wrong", base);
+		if (sh->mirror && std_check(base + MIRROR_BASE, 0) != -1)
+			fail(sh, "mirror content wrong", base);
 		data = (volatile uint64_t *)(base + 4 * PG + 0x80);
 		bss = (volatile uint64_t *)(base + 6 * PG);
 		*data = sig ^ n;
@@ -68,6 +92,10 @@ static void *mapper(void *arg)
 		sched_yield();
 		if (*data != (sig ^ n) || *bss != sig + n)
 			fail(sh, "image overwritten", base);
+		if (sh->mirror &&
+		    *(volatile uint64_t *)((uintptr_t)data + MIRROR_BASE) !=
+		    (sig ^ n))
+			fail(sh, "mirror not coherent", base);
 		if (unmap_image(sh->dev, base))
 			fail(sh, "unmap failed", base);
 		atomic_fetch_add(&sh->maps, 1);
@@ -84,6 +112,9 @@ static void *squatter(void *arg)
 	while (!atomic_load(&sh->stop)) {
 		unsigned long pages = 1 + rand_r(&seed) % 4;
 		unsigned long at = WIN_LO + (rand_r(&seed) % (WIN_PAGES - pages)) * PG;
+
+		if (sh->mirror && (rand_r(&seed) & 1))
+			at += MIRROR_BASE;
 		uint64_t mark = ((uint64_t)seed << 20) | at >> 12;
 		volatile uint64_t *p;
 		unsigned long i;
@@ -108,7 +139,7 @@ static void *squatter(void *arg)
 	return NULL;
 }
 
-TEST(eight_mappers_against_noreplace_squatters)
+static void run(struct __test_metadata *_metadata, bool mirror)
 {
 	pthread_t th[MAPPERS + SQUATTERS];
 	static struct shared sh;
@@ -116,6 +147,8 @@ TEST(eight_mappers_against_noreplace_squatters)
 	long long end;
 	int i;
 
+	memset(&sh, 0, sizeof(sh));
+	sh.mirror = mirror;
 	OPEN_DEV_OR_SKIP(sh.dev);
 	sh.fd = make_image_file("conc", path, sizeof(path));
 	ASSERT_LE(0, sh.fd);
@@ -142,9 +175,21 @@ TEST(eight_mappers_against_noreplace_squatters)
 	EXPECT_LT(0, atomic_load(&sh.squats));
 	/* Nothing left behind: every image was unmapped. */
 	EXPECT_TRUE(range_free(WIN_LO, WIN_HI - WIN_LO));
+	EXPECT_TRUE(range_free(WIN_LO + MIRROR_BASE, WIN_HI - WIN_LO));
 	close(sh.fd);
 	unlink(path);
 	close(sh.dev);
+}
+
+TEST(eight_mappers_against_noreplace_squatters)
+{
+	run(_metadata, false);
+}
+
+/* The same with mirrored images: squatters may also take mirror pages. */
+TEST(eight_mirrored_mappers_against_noreplace_squatters)
+{
+	run(_metadata, true);
 }
 
 TEST_HARNESS_MAIN
