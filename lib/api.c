@@ -30,7 +30,7 @@ void *kdl_open(const char *path, int mode, const struct kdl_load_args *args)
 	}
 	if (check_mode(mode, path))
 		return NULL;
-	return kdl_load_tree(path, -1, 0, mode, args);
+	return kdl_load_tree(&(struct kdl_request){ .name = path, .fd = -1 }, mode, args);
 }
 
 void *kdl_fdopen(int fd, off_t offset, int mode, const struct kdl_load_args *args)
@@ -48,11 +48,21 @@ void *kdl_fdopen(int fd, off_t offset, int mode, const struct kdl_load_args *arg
 	snprintf(name, sizeof(name), "fd:%d+0x%llx", fd, (unsigned long long)offset);
 	if (check_mode(mode, name))
 		return NULL;
-	if (offset % 4096) {
-		kdl_set_error("%s: offset is not page aligned", name);
+	return kdl_load_tree(&(struct kdl_request){ .name = args && args->name ? args->name : name,
+						    .fd = fd, .offset = offset },
+			     mode, args);
+}
+
+void *kdl_memopen(const void *buf, size_t len, int mode, const struct kdl_load_args *args)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "mem:%p+0x%zx", buf, len);
+	if (check_mode(mode, name))
 		return NULL;
-	}
-	return kdl_load_tree(name, fd, offset, mode, args);
+	return kdl_load_tree(&(struct kdl_request){ .name = args && args->name ? args->name : name,
+						    .fd = -1, .buf = buf, .len = len },
+			     mode, args);
 }
 
 static struct kdl_obj *handle_obj(void *handle, const char *what)

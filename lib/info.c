@@ -72,7 +72,7 @@ int kdl_info(void *handle, int request, void *arg)
 		*(void **)arg = NULL;
 		return 0;
 	case KDL_INFO_ZERO_COPY:
-		*(int *)arg = !o->system;
+		*(int *)arg = !o->system && o->zero_copy;
 		return 0;
 	case KDL_INFO_ABI_VERSION:
 		return info_global(request, arg);

@@ -1,12 +1,14 @@
 /* load.c - load an object and its dependency tree, transactionally. */
 #include <errno.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "obj.h"
+#include "source.h"
 
 #define PAGE 4096ULL
 #define HEAD_READ 1024
@@ -56,6 +58,8 @@ void kdl_obj_destroy(struct kdl_obj *o)
 	free(o->deps);
 	free(o->scope);
 	free(o->origin);
+	free(o->container);
+	free(o->container_dir);
 	if (o->name != o->path)
 		free(o->name);
 	free(o->path);
@@ -85,41 +89,43 @@ static struct kdl_obj *find_soname(struct load_txn *t, const char *soname)
 	return NULL;
 }
 
-static int read_head(int fd, uint64_t base, uint64_t size, struct kdl_obj *o, const char *name)
+static int read_head(const struct kdl_source *s, struct kdl_obj *o, const char *name)
 {
-	size_t len = size < HEAD_READ ? size : HEAD_READ, need = 0;
+	size_t len = s->size < HEAD_READ ? s->size : HEAD_READ, need = 0;
 	char buf[HEAD_READ], *big = NULL;
-	ssize_t got = pread(fd, buf, len, base);
 	int r;
 
-	if (got < 0) {
+	if (kdl_source_read(s, buf, len, 0)) {
 		kdl_set_error("%s: read: %s", name, strerror(errno));
 		return -1;
 	}
-	r = kdl_elf_parse(&o->elf, buf, got, size, name, &need);
+	r = kdl_elf_parse(&o->elf, buf, len, s->size, name, &need);
 	if (r == 1) {
 		big = malloc(need);
 		if (!big) {
 			kdl_set_error("%s: out of memory", name);
 			return -1;
 		}
-		got = pread(fd, big, need, base);
-		r = got == (ssize_t)need ? kdl_elf_parse(&o->elf, big, got, size, name, &need) : -1;
-		if (got != (ssize_t)need)
+		if (kdl_source_read(s, big, need, 0)) {
 			kdl_set_error("%s: short read of the program headers", name);
+			r = -1;
+		} else {
+			r = kdl_elf_parse(&o->elf, big, need, s->size, name, &need);
+		}
 		free(big);
 	}
 	return r ? -1 : 0;
 }
 
-/* Map one object from @fd and read its dynamic section. */
-static struct kdl_obj *load_one(struct load_txn *t, int fd, uint64_t base, char *path,
+/* Map one object from @s and read its dynamic section.  Takes @path and
+ * the container strings of @s. */
+static struct kdl_obj *load_one(struct load_txn *t, struct kdl_source *s, char *path,
 				const char *display)
 {
 	struct kdl_obj *o = calloc(1, sizeof(*o));
-	struct kdl_src src = { .fd = fd, .base = base };
-	struct stat st;
-	const char *slash;
+	struct kdl_src src = { .fd = s->fd, .base = s->offset, .size = s->size,
+			       .addr = s->addr };
+	const char *slash, *base_name;
 	int backend;
 
 	if (!o) {
@@ -131,26 +137,16 @@ static struct kdl_obj *load_one(struct load_txn *t, int fd, uint64_t base, char 
 	o->path = path;
 	o->name = display ? strdup(display) : path;
 	o->ns = t->ns;
+	o->container = s->container;
+	o->container_dir = s->container_dir;
+	s->container = s->container_dir = NULL;
 	if (!o->name)
 		goto fail_nomem;
-	if (fstat(fd, &st)) {
-		kdl_set_error("%s: fstat: %s", o->name, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		kdl_set_error("%s: not a regular file", o->name);
-		goto fail;
-	}
-	if ((uint64_t)st.st_size < base) {
-		kdl_set_error("%s: offset 0x%llx is past the end of the file", o->name,
-			      (unsigned long long)base);
-		goto fail;
-	}
-	src.size = st.st_size - base;
-	o->dev = src.dev = st.st_dev;
-	o->ino = src.ino = st.st_ino;
-	o->src_base = base;
-	if (read_head(fd, base, src.size, o, o->name))
+	o->dev = s->dev;
+	o->ino = s->ino;
+	o->src_base = s->id_offset;
+	o->zero_copy = !s->copied;
+	if (read_head(s, o, o->name))
 		goto fail;
 	if (o->elf.tls && o->elf.tls->p_memsz) {
 		kdl_set_error("%s: thread-local storage (PT_TLS) is not supported yet", o->name);
@@ -165,14 +161,16 @@ static struct kdl_obj *load_one(struct load_txn *t, int fd, uint64_t base, char 
 	o->bias = o->map.bias;
 	o->phdr = o->elf.phdr;
 	o->nphdr = o->elf.nphdr;
+	/* $ORIGIN of a container entry is its directory inside the zip's. */
 	slash = strrchr(path, '/');
 	o->origin = slash ? strndup(path, slash > path ? (size_t)(slash - path) : 1) : strdup(".");
 	if (!o->origin)
 		goto fail_nomem;
 	if (kdl_dyn_read(o, &o->elf))
 		goto fail;
+	base_name = strrchr(o->name, '/');
 	if (!o->soname)
-		o->soname = slash ? slash + 1 : path;
+		o->soname = base_name ? base_name + 1 : o->name;
 	if (o->elf.relro) {
 		o->relro_start = (o->bias + o->elf.relro->p_vaddr) & ~(PAGE - 1);
 		o->relro_end = (o->bias + o->elf.relro->p_vaddr + o->elf.relro->p_memsz) & ~(PAGE - 1);
@@ -187,12 +185,70 @@ fail:
 	return NULL;
 }
 
+/* A new object from @s, queued in the transaction; @s is released. */
+static struct kdl_obj *load_queued(struct load_txn *t, struct kdl_source *s, char *path,
+				   const char *display)
+{
+	struct kdl_obj *d = find_loaded(t, s->dev, s->ino, s->id_offset);
+
+	if (d) {
+		free(path);
+		kdl_source_release(s);
+		return d;
+	}
+	d = load_one(t, s, path, display);
+	kdl_source_release(s);
+	if (d && push(&t->objs, &t->n, &t->cap, d)) {
+		kdl_obj_destroy(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* DT_NEEDED of an object from a container: first the entry's own
+ * directory inside the same container, as an APK's lib/<abi>/.  Returns
+ * the object, NULL with *tried = 0 when the container has no such entry. */
+static struct kdl_obj *need_in_container(struct load_txn *t, struct kdl_obj *o,
+					 const char *name, bool *found)
+{
+	struct kdl_source s = KDL_SOURCE_INIT;
+	char *entry, *display;
+	int r;
+
+	*found = false;
+	if (asprintf(&entry, "%s%s%s", o->container_dir, *o->container_dir ? "/" : "", name) < 0) {
+		kdl_set_error("out of memory");
+		*found = true;
+		return NULL;
+	}
+	if (asprintf(&display, "%s!/%s", o->container, entry) < 0) {
+		free(entry);
+		kdl_set_error("out of memory");
+		*found = true;
+		return NULL;
+	}
+	r = kdl_source_container(&s, o->container, entry, display);
+	free(entry);
+	if (r == 1) {
+		free(display);
+		kdl_clear_error();
+		return NULL;
+	}
+	*found = true;
+	if (r < 0) {
+		free(display);
+		return NULL;
+	}
+	return load_queued(t, &s, display, NULL);
+}
+
 /* Resolve DT_NEEDED entry @name of @o: reuse, runtime group, or load. */
 static struct kdl_obj *need(struct load_txn *t, struct kdl_obj *o, const char *name)
 {
+	struct kdl_source s = KDL_SOURCE_INIT;
 	struct kdl_obj *d;
 	char *path;
-	struct stat st;
+	bool found;
 	int fd;
 
 	if (!strchr(name, '/')) {
@@ -201,22 +257,22 @@ static struct kdl_obj *need(struct load_txn *t, struct kdl_obj *o, const char *n
 		d = find_soname(t, name);
 		if (d)
 			return d;
+		if (o->container) {
+			d = need_in_container(t, o, name, &found);
+			if (d || found)
+				return d;
+		}
 	}
 	fd = kdl_search(name, o, t->ns, &path);
 	if (fd < 0)
 		return NULL;
-	if (!fstat(fd, &st) && (d = find_loaded(t, st.st_dev, st.st_ino, 0))) {
+	if (kdl_source_fd(&s, fd, 0, 0, path)) {
 		close(fd);
 		free(path);
-		return d;
-	}
-	d = load_one(t, fd, 0, path, NULL);
-	close(fd);
-	if (d && push(&t->objs, &t->n, &t->cap, d)) {
-		kdl_obj_destroy(d);
 		return NULL;
 	}
-	return d;
+	s.own_fd = true;
+	return load_queued(t, &s, path, NULL);
 }
 
 static bool has_verdef(const struct kdl_obj *d, const char *name, uint32_t hash)
@@ -327,17 +383,29 @@ static int add_global(struct kdl_ns *ns, struct kdl_obj *o)
  *  4. publish: link into the object list, take references.
  * Any failure unmaps every new object and drops every reference taken.
  */
-static struct kdl_obj *load_locked(struct load_txn *t, const char *name, int fd,
-				   uint64_t offset, int mode)
+static struct kdl_obj *load_locked(struct load_txn *t, const struct kdl_request *req, int mode)
 {
+	struct kdl_source s = KDL_SOURCE_INIT;
 	struct kdl_obj *root;
-	char *path = NULL;
-	struct stat st;
-	int own_fd = -1;
+	char *path = NULL, *zip = NULL, *entry = NULL;
+	const char *name = req->name;
+	int fd, r;
 
 	if (kdl_process_refresh())
 		return NULL;
-	if (fd < 0) {
+	if (req->buf) {
+		r = kdl_source_mem(&s, req->buf, req->len,
+				   kdl_backend_pick(t->flags) == KDL_BACKEND_KERNEL, name);
+	} else if (req->fd >= 0) {
+		r = kdl_source_fd(&s, req->fd, req->offset, 0, name);
+	} else if ((r = kdl_container_split(name, &zip, &entry)) != 0) {
+		if (r > 0) {
+			r = kdl_source_container(&s, zip, entry, name);
+			r = r > 0 ? -1 : r;
+		}
+		free(zip);
+		free(entry);
+	} else {
 		if (!strchr(name, '/') && kdl_is_runtime_group(name)) {
 			if (mode & RTLD_NOLOAD)
 				return kdl_process_find(name);
@@ -345,39 +413,36 @@ static struct kdl_obj *load_locked(struct load_txn *t, const char *name, int fd,
 		}
 		if (!strchr(name, '/') && (root = find_soname(t, name)))
 			goto reuse;
-		own_fd = fd = kdl_search(name, NULL, t->ns, &path);
+		fd = kdl_search(name, NULL, t->ns, &path);
 		if (fd < 0)
 			return NULL;
-	} else if (!(path = strdup(name))) {
+		r = kdl_source_fd(&s, fd, 0, 0, path);
+		if (r)
+			close(fd);
+		else
+			s.own_fd = true;
+		name = path;
+	}
+	if (r) {
+		free(path);
+		return NULL;
+	}
+	root = find_loaded(t, s.dev, s.ino, s.id_offset);
+	if (root || (mode & RTLD_NOLOAD)) {
+		free(path);
+		kdl_source_release(&s);
+		if (!root)
+			return NULL;
+		goto reuse;
+	}
+	if (!path && !(path = strdup(name))) {
+		kdl_source_release(&s);
 		kdl_set_error("out of memory");
 		return NULL;
 	}
-	if (fstat(fd, &st)) {
-		kdl_set_error("%s: fstat: %s", name, strerror(errno));
-		goto fail_fd;
-	}
-	root = find_loaded(t, st.st_dev, st.st_ino, offset);
-	if (root) {
-		free(path);
-		if (own_fd >= 0)
-			close(own_fd);
-		goto reuse;
-	}
-	if (mode & RTLD_NOLOAD) {
-		free(path);
-		if (own_fd >= 0)
-			close(own_fd);
+	root = load_queued(t, &s, path, t->root_name);
+	if (!root)
 		return NULL;
-	}
-	root = load_one(t, fd, offset, path, t->root_name);
-	path = NULL;
-	if (own_fd >= 0)
-		close(own_fd);
-	own_fd = -1;
-	if (!root || push(&t->objs, &t->n, &t->cap, root)) {
-		kdl_obj_destroy(root);
-		return NULL;
-	}
 
 	/* 1. Dependencies, breadth-first (t->objs grows as we go). */
 	for (size_t i = 0; i < t->n; i++) {
@@ -440,14 +505,9 @@ done:
 fail:
 	txn_rollback(t);
 	return NULL;
-fail_fd:
-	free(path);
-	if (own_fd >= 0)
-		close(own_fd);
-	return NULL;
 }
 
-struct kdl_obj *kdl_load_tree(const char *name, int fd, uint64_t offset, int mode,
+struct kdl_obj *kdl_load_tree(const struct kdl_request *req, int mode,
 			      const struct kdl_load_args *args)
 {
 	struct load_txn t = { .ns = &kdl_default_ns };
@@ -481,7 +541,7 @@ struct kdl_obj *kdl_load_tree(const char *name, int fd, uint64_t offset, int mod
 		}
 	}
 	pthread_mutex_lock(&kdl_lock);
-	root = load_locked(&t, name, fd, offset, mode);
+	root = load_locked(&t, req, mode);
 	pthread_mutex_unlock(&kdl_lock);
 	free(t.objs);
 	free(t.reused);

@@ -12,8 +12,8 @@ struct kdl_src {
 	int fd;
 	uint64_t base;		/* offset of the image inside the file */
 	uint64_t size;		/* bytes of the image */
-	dev_t dev;
-	ino_t ino;
+	uintptr_t addr;		/* kernel backend: map the file behind this
+				   user range instead of fd (KDL_MAP_SRC_ADDR) */
 };
 
 struct kdl_placement {

@@ -33,18 +33,24 @@ int kdl_map_kernel(const struct kdl_elf *e, const struct kdl_src *src,
 	req.fd = src->fd;
 	req.nr_segments = e->nload;
 	req.file_base = src->base;
+	if (src->addr) {
+		req.flags |= KDL_MAP_SRC_ADDR;
+		req.src_addr = src->addr;
+		req.src_len = src->size;
+		req.file_base = 0;
+	}
 	req.span = e->span;
 	req.align = e->align > pl->align ? e->align : pl->align;
 	req.segments = (uintptr_t)seg;
 	if (pl->flags & KDL_LOAD_FIXED) {
-		req.flags = KDL_MAP_FIXED_NOREPLACE;
+		req.flags |= KDL_MAP_FIXED_NOREPLACE;
 		req.fixed_addr = pl->fixed;
 	} else if (pl->flags & KDL_LOAD_WINDOW) {
-		req.flags = KDL_MAP_WINDOW;
+		req.flags |= KDL_MAP_WINDOW;
 		req.window_lo = pl->lo;
 		req.window_hi = pl->hi;
 	} else {
-		req.flags = KDL_MAP_ANYWHERE;
+		req.flags |= KDL_MAP_ANYWHERE;
 	}
 	if (pl->flags & KDL_LOAD_MIRROR) {
 		req.flags |= KDL_MAP_MIRROR;

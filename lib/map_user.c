@@ -130,6 +130,10 @@ int kdl_map_user(const struct kdl_elf *e, const struct kdl_src *src,
 	uint64_t align = e->align > pl->align ? e->align : pl->align;
 	void *p;
 
+	if (src->addr) {
+		kdl_set_error("%s: mapping a user range's backing needs the kernel backend", name);
+		return -1;
+	}
 	if (src->base % PAGE) {
 		kdl_set_error("%s: image offset 0x%llx in its file is not page aligned",
 			      name, (unsigned long long)src->base);

@@ -69,6 +69,9 @@ struct kdl_obj {
 	dev_t dev;
 	ino_t ino;
 	uint64_t src_base;		/* image offset inside its file */
+	bool zero_copy;			/* mapped from the source's own pages */
+	char *container;		/* zip it came from, for DT_NEEDED */
+	char *container_dir;		/* its directory inside the zip */
 
 	const Elf64_Rela *rela, *jmprel;
 	size_t nrela, njmprel;
@@ -176,9 +179,16 @@ KDL_HIDDEN int kdl_search(const char *name, const struct kdl_obj *loader,
 KDL_HIDDEN char *kdl_expand_dst(const char *s, const char *origin);
 KDL_HIDDEN const char *kdl_ldcache_find(const char *soname);
 
-/* load.c */
-KDL_HIDDEN struct kdl_obj *kdl_load_tree(const char *path, int fd, uint64_t offset,
-					 int mode, const struct kdl_load_args *args);
+/* load.c: what kdl_open, kdl_fdopen and kdl_memopen ask for. */
+struct kdl_request {
+	const char *name;	/* path, soname, "zip!/entry", or display name */
+	int fd;			/* kdl_fdopen: the fd, else -1 */
+	uint64_t offset;
+	const void *buf;	/* kdl_memopen: the image */
+	size_t len;
+};
+KDL_HIDDEN struct kdl_obj *kdl_load_tree(const struct kdl_request *req, int mode,
+					 const struct kdl_load_args *args);
 KDL_HIDDEN int kdl_unload(struct kdl_obj *o);
 KDL_HIDDEN void kdl_obj_destroy(struct kdl_obj *o);
 

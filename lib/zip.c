@@ -257,6 +257,7 @@ int kdl_zip_find(int fd, uint64_t fsize, const char *zip, const char *name,
 		}
 	if (!found) {
 		kdl_set_error("%s: no entry named %s", zip, name);
+		ret = 1;
 		goto out;
 	}
 	if (read_at(fd, loc, LOC_LEN, found_lho) || le32(loc) != SIG_LOC) {

@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "kdl_internal.h"
+
 struct kdl_zip_entry {
 	uint64_t data_offset;	/* where the entry's bytes start in the file */
 	uint64_t size;		/* uncompressed size */
@@ -13,7 +15,8 @@ struct kdl_zip_entry {
 
 /*
  * Find @name in the zip open at @fd (file size @file_size).  Returns 0 and
- * fills *e, or -1 with kdl_error() naming @zip_name and what is wrong:
+ * fills *e; 1 when the archive is sound but has no such entry; or -1 with
+ * kdl_error() naming @zip_name and what is wrong:
  * no such entry, a malformed or hostile archive (structures outside the
  * file, entries overlapping each other or the central directory, lying
  * sizes, a name present twice).

@@ -1,0 +1,361 @@
+/* source.c - turn an fd+offset, a zip entry or a buffer into something the
+ * backends can map: zero-copy where the bytes lie page aligned in a file,
+ * one copy into a sealed memfd otherwise. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "source.h"
+#include "zip.h"
+
+#define PAGE 4096ULL
+#define MAX_IMAGE (1ULL << 36)
+
+void kdl_source_release(struct kdl_source *s)
+{
+	if (s->own_fd && s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	s->own_fd = false;
+	free(s->container);
+	free(s->container_dir);
+	s->container = s->container_dir = NULL;
+}
+
+int kdl_source_read(const struct kdl_source *s, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	if (off > s->size || len > s->size - off)
+		return -1;
+	if (s->mem) {
+		memcpy(buf, (const char *)s->mem + off, len);
+		return 0;
+	}
+	while (done < len) {
+		ssize_t r = pread(s->fd, (char *)buf + done, len - done, s->offset + off + done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		done += r;
+	}
+	return 0;
+}
+
+/* A sealed memfd holding @len bytes from @from (fd at @off, or memory). */
+static int copy_to_memfd(int from, uint64_t off, const void *mem, uint64_t len,
+			 const char *name)
+{
+	char label[64];
+	int fd;
+
+	snprintf(label, sizeof(label), "kdl:%s", strrchr(name, '/') ? strrchr(name, '/') + 1 : name);
+	fd = memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0) {
+		kdl_set_error("%s: memfd_create for the copy: %s", name, strerror(errno));
+		return -1;
+	}
+	if (ftruncate(fd, len))
+		goto fail;
+	for (uint64_t done = 0; done < len;) {
+		ssize_t r;
+
+		if (mem) {
+			r = pwrite(fd, (const char *)mem + done, len - done, done);
+		} else {
+			loff_t in = off + done, out = done;
+
+			r = copy_file_range(from, &in, fd, &out, len - done, 0);
+			if (r < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS)) {
+				char buf[65536];
+				size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
+
+				r = pread(from, buf, n, off + done);
+				if (r > 0)
+					r = pwrite(fd, buf, r, done);
+			}
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			goto fail;
+		}
+		done += r;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL))
+		goto fail;
+	return fd;
+fail:
+	kdl_set_error("%s: copying the image into a memfd: %s", name, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+int kdl_source_fd(struct kdl_source *s, int fd, uint64_t offset, uint64_t size,
+		  const char *name)
+{
+	struct stat st;
+
+	if (fstat(fd, &st)) {
+		kdl_set_error("%s: fstat: %s", name, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		kdl_set_error("%s: not a regular file", name);
+		return -1;
+	}
+	if ((uint64_t)st.st_size < offset) {
+		kdl_set_error("%s: offset 0x%" PRIx64 " is past the end of the file (0x%" PRIx64 ")",
+			      name, offset, (uint64_t)st.st_size);
+		return -1;
+	}
+	if (!size)
+		size = st.st_size - offset;
+	if (size > st.st_size - offset || size > MAX_IMAGE) {
+		kdl_set_error("%s: image of 0x%" PRIx64 " bytes at 0x%" PRIx64 " runs past the end of the file",
+			      name, size, offset);
+		return -1;
+	}
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	s->id_offset = offset;
+	s->size = size;
+	if (offset % PAGE) {
+		s->fd = copy_to_memfd(fd, offset, NULL, size, name);
+		if (s->fd < 0)
+			return -1;
+		s->own_fd = true;
+		s->offset = 0;
+		s->copied = true;
+		return 0;
+	}
+	s->fd = fd;
+	s->offset = offset;
+	return 0;
+}
+
+int kdl_container_split(const char *path, char **zip, char **entry)
+{
+	const char *bang = strstr(path, "!/");
+
+	if (!bang)
+		return 0;
+	*zip = strndup(path, bang - path);
+	*entry = strdup(bang + 2);
+	if (!*zip || !*entry) {
+		free(*zip);
+		free(*entry);
+		kdl_set_error("out of memory");
+		return -1;
+	}
+	return 1;
+}
+
+int kdl_source_container(struct kdl_source *s, const char *zip, const char *entry,
+			 const char *name)
+{
+	struct kdl_zip_entry e;
+	struct stat st;
+	const char *slash;
+	int fd = open(zip, O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0) {
+		kdl_set_error("%s: cannot open: %s", zip, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		kdl_set_error("%s: not a regular file", zip);
+		goto fail;
+	}
+	r = kdl_zip_find(fd, st.st_size, zip, entry, &e);
+	if (r) {
+		close(fd);
+		return r;
+	}
+	if (e.method != 0) {
+		kdl_set_error("%s: entry is compressed (method %u); libraries in a container must be stored uncompressed (kdl pack, or zip -0)",
+			      name, e.method);
+		goto fail;
+	}
+	if (kdl_source_fd(s, fd, e.data_offset, e.size, name))
+		goto fail;
+	if (s->copied)
+		close(fd);
+	else
+		s->own_fd = true;
+	slash = strrchr(entry, '/');
+	s->container = strdup(zip);
+	s->container_dir = slash ? strndup(entry, slash - entry) : strdup("");
+	if (!s->container || !s->container_dir) {
+		kdl_set_error("out of memory");
+		kdl_source_release(s);
+		return -1;
+	}
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* The mapping of /proc/self/maps holding @addr: range, offset, dev, inode. */
+struct backing {
+	uintptr_t start, end;
+	uint64_t offset, inode;
+	unsigned int major, minor;
+	bool shared;
+	char path[PATH_MAX];
+};
+
+static int find_mapping(uintptr_t addr, struct backing *b)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[PATH_MAX + 128];
+	int found = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char perms[8];
+		int path_at = 0;
+
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %" SCNx64 " %x:%x %" SCNu64 " %n",
+			   &b->start, &b->end, perms, &b->offset, &b->major, &b->minor,
+			   &b->inode, &path_at) < 7)
+			continue;
+		if (addr < b->start || addr >= b->end)
+			continue;
+		b->shared = perms[3] == 's';
+		b->path[0] = '\0';
+		if (path_at) {
+			snprintf(b->path, sizeof(b->path), "%s", line + path_at);
+			b->path[strcspn(b->path, "\n")] = '\0';
+		}
+		found = 0;
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+/* 1 if some page of a private mapping in [addr, addr+len) is an anonymous
+ * copy (written since it was mapped): its bytes are no longer the file's. */
+static int private_pages_modified(uintptr_t addr, size_t len)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	uint64_t ent[512];
+	size_t pages = (len + PAGE - 1) / PAGE;
+	int ret = 0;
+
+	if (fd < 0)
+		return 1;
+	for (size_t i = 0; i < pages && !ret; i += 512) {
+		size_t n = pages - i < 512 ? pages - i : 512;
+
+		if (pread(fd, ent, n * 8, (addr / PAGE + i) * 8) != (ssize_t)(n * 8)) {
+			ret = 1;
+			break;
+		}
+		for (size_t j = 0; j < n; j++) {
+			bool present = ent[j] >> 63 & 1, swapped = ent[j] >> 62 & 1;
+			bool file = ent[j] >> 61 & 1;
+
+			if ((present && !file) || swapped) {
+				ret = 1;
+				break;
+			}
+		}
+	}
+	close(fd);
+	return ret;
+}
+
+/* An fd of the file with @b's device and inode: its path when it still
+ * names it, else one of this process's open fds (a memfd's "path" cannot
+ * be opened), reopened so that its offset is ours. */
+static int open_backing(const struct backing *b)
+{
+	char p[64];
+	struct stat st;
+	int fd;
+
+	if (b->path[0] == '/' && !strstr(b->path, " (deleted)")) {
+		fd = open(b->path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && !fstat(fd, &st) && st.st_ino == b->inode &&
+		    major(st.st_dev) == b->major && minor(st.st_dev) == b->minor)
+			return fd;
+		if (fd >= 0)
+			close(fd);
+	}
+	for (int i = 0; i < 4096; i++) {
+		if (fstat(i, &st) || st.st_ino != b->inode || major(st.st_dev) != b->major ||
+		    minor(st.st_dev) != b->minor || !S_ISREG(st.st_mode))
+			continue;
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", i);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+	}
+	return -1;
+}
+
+int kdl_source_mem(struct kdl_source *s, const void *buf, size_t len, bool kernel_backend,
+		   const char *name)
+{
+	uintptr_t a = (uintptr_t)buf;
+	struct backing b;
+	int fd;
+
+	if (!buf || len < 64) {
+		kdl_set_error("%s: buffer of %zu bytes is too short for an ELF image", name, len);
+		return -1;
+	}
+	if (a % 8) {
+		kdl_set_error("%s: buffer at %p is not 8-byte aligned", name, buf);
+		return -1;
+	}
+	if (len > MAX_IMAGE || a + len < a) {
+		kdl_set_error("%s: buffer of %zu bytes is too large", name, len);
+		return -1;
+	}
+	s->mem = buf;
+	s->size = len;
+	s->dev = 0;
+	s->ino = (ino_t)a;	/* a buffer is its own identity */
+	/* Zero-copy needs the buffer page aligned inside one file mapping
+	 * whose pages are still the file's. */
+	if (a % PAGE == 0 && !find_mapping(a, &b) && b.inode && a + len <= b.end &&
+	    (b.shared || !private_pages_modified(a, len))) {
+		if (kernel_backend) {
+			s->addr = a;
+			s->fd = -1;
+			s->offset = 0;
+			return 0;
+		}
+		fd = open_backing(&b);
+		if (fd >= 0) {
+			s->fd = fd;
+			s->own_fd = true;
+			s->offset = b.offset + (a - b.start);
+			return 0;
+		}
+	}
+	s->fd = copy_to_memfd(-1, 0, buf, len, name);
+	if (s->fd < 0)
+		return -1;
+	s->own_fd = true;
+	s->offset = 0;
+	s->copied = true;
+	return 0;
+}

@@ -1,0 +1,50 @@
+/* source.h - where an image's bytes come from: a file or memfd at an
+ * offset, a zip entry, or a memory buffer -- and whether they are mapped
+ * from the source's own pages (zero-copy) or from a sealed memfd copy. */
+#ifndef KDL_SOURCE_H
+#define KDL_SOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "kdl_internal.h"
+
+struct kdl_source {
+	int fd;			/* what the segments are mapped from */
+	bool own_fd;		/* close fd when done */
+	uint64_t offset;	/* image start in fd (page aligned) */
+	uint64_t size;		/* image bytes */
+	const void *mem;	/* headers are read from here when set */
+	uintptr_t addr;		/* kernel backend: map the backing of this range */
+	bool copied;		/* one copy was made (not zero-copy) */
+	dev_t dev;		/* identity, for "already loaded?" */
+	ino_t ino;
+	uint64_t id_offset;
+	char *container;	/* zip file of a container entry */
+	char *container_dir;	/* the entry's directory inside it */
+};
+
+#define KDL_SOURCE_INIT { .fd = -1 }
+
+/* @fd at byte @offset, @size bytes (0: to the end of the file).  An
+ * unaligned offset costs one copy into a sealed memfd. */
+KDL_HIDDEN int kdl_source_fd(struct kdl_source *s, int fd, uint64_t offset,
+			     uint64_t size, const char *name);
+/* "zip!/entry": a stored entry, zero-copy when its data is page aligned.
+ * 1 when the zip has no such entry. */
+KDL_HIDDEN int kdl_source_container(struct kdl_source *s, const char *zip,
+				    const char *entry, const char *name);
+/* A buffer holding an ELF file image. */
+KDL_HIDDEN int kdl_source_mem(struct kdl_source *s, const void *buf, size_t len,
+			      bool kernel_backend, const char *name);
+/* Read @len bytes at image offset @off. */
+KDL_HIDDEN int kdl_source_read(const struct kdl_source *s, void *buf, size_t len,
+			       uint64_t off);
+KDL_HIDDEN void kdl_source_release(struct kdl_source *s);
+
+/* Split "a.zip!/lib/x.so" into a malloc'd zip path and entry; 0 if @path
+ * names no container. */
+KDL_HIDDEN int kdl_container_split(const char *path, char **zip, char **entry);
+
+#endif
