@@ -52,7 +52,7 @@ $(B)/obj/%.o: %.c $(wildcard lib/*.h lib/include/*.h uapi/linux/*.h tools/kdl/*.
 $(B)/lib/libkdl.so: $(LIB_OBJS) lib/libkdl.map
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -shared -Wl,-soname,libkdl.so.0 -Wl,--version-script=lib/libkdl.map \
-		-Wl,-z,defs -o $@ $(LIB_OBJS) $(LDLIBS_LIB)
+		-Wl,-z,defs -Wl,-z,now -Wl,-z,relro -o $@ $(LIB_OBJS) $(LDLIBS_LIB)
 	ln -sf libkdl.so $(B)/lib/libkdl.so.0
 
 $(B)/lib/libkdl.a: $(LIB_OBJS)
