@@ -70,9 +70,9 @@ $(KSFT_HDRS): | deps
 		linux-source-6.1/tools/testing/selftests/kselftest_harness.h
 	touch $@
 
-$(B)/selftests/lib/%: selftests/lib/%.c $(KSFT_HDRS) $(B)/lib/libkdl.so
+$(B)/selftests/lib/%: selftests/lib/%.c $(wildcard selftests/lib/*.h) lib/include/kdl.h $(KSFT_HDRS) $(B)/lib/libkdl.so
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-parameter -I$(KSFT) -o $@ $< -L$(B)/lib -lkdl \
+	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-parameter -Wno-clobbered -I$(KSFT) -o $@ $< -L$(B)/lib -lkdl \
 		-Wl,-rpath,'$$ORIGIN/../../lib' -lpthread -ldl
 
 $(B)/selftests/kmod/%: selftests/kmod/%.c $(wildcard selftests/kmod/*.h) uapi/linux/kdl.h $(KSFT_HDRS)
