@@ -61,7 +61,7 @@ $(B)/lib/libkdl.a: $(LIB_OBJS)
 
 $(B)/tools/kdl: $(KDL_OBJS) $(B)/lib/libkdl.so
 	@mkdir -p $(@D)
-	$(CC) $(SANFLAGS) -o $@ $(KDL_OBJS) -L$(B)/lib -lkdl -Wl,-rpath,'$$ORIGIN/../lib'
+	$(CC) $(SANFLAGS) -o $@ $(KDL_OBJS) -L$(B)/lib -lkdl -Wl,-rpath,'$$ORIGIN/../lib' -lz
 
 $(KSFT_HDRS): | deps
 	@mkdir -p $(KSFT)

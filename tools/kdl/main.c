@@ -8,6 +8,9 @@ static const struct kdl_cmd cmds[] = {
 	{ "info", "show whether /dev/kdl is usable and which backend libkdl uses", cmd_info },
 	{ "run", "LIB[:SYMBOL] [ARGS...]  load LIB, call SYMBOL (default main)", cmd_run },
 	{ "ldd", "LIB  print the dependency tree as libkdl resolves it", cmd_ldd },
+	{ "pack", "[-C DIR] OUT.zip FILE...  write a container: .so entries stored page\n"
+		  "           aligned (zero-copy loads), others deflated\n"
+		  "           --check ZIP  exit 0 if every .so in ZIP loads zero-copy", cmd_pack },
 	{ "help", "show this help", NULL },
 };
 
