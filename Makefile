@@ -140,13 +140,14 @@ clean:
 	rm -rf build build-san build.kbuild.log build-san.kbuild.log
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null; fi
 
-# libFuzzer target over the intake and mapping path (clang).
-FUZZ_SRCS := $(LIB_SRCS) selftests/fuzz/elf_load_fuzz.c
-$(B)/fuzz/elf_load_fuzz: $(FUZZ_SRCS) $(wildcard lib/*.h lib/include/*.h) | deps
+# libFuzzer targets over what parses untrusted bytes (clang), one per file
+# in selftests/fuzz/, each linked with the library's sources.
+FUZZERS := $(patsubst selftests/fuzz/%.c,$(B)/fuzz/%,$(wildcard selftests/fuzz/*.c))
+$(B)/fuzz/%: selftests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h lib/include/*.h) | deps
 	@mkdir -p $(@D)
 	clang -std=gnu11 -g -O1 $(WARN) -Wno-unused-command-line-argument -D_GNU_SOURCE \
 		-Iuapi -Ilib/include -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ $(FUZZ_SRCS) -lpthread -ldl
-fuzz: $(B)/fuzz/elf_load_fuzz
-tests: $(B)/fuzz/elf_load_fuzz
+		-fno-sanitize-recover=all -o $@ $< $(LIB_SRCS) -lpthread -ldl
+fuzz: $(FUZZERS)
+tests: $(FUZZERS)
 .PHONY: fuzz

@@ -41,24 +41,40 @@ run_bats() {
 	done
 }
 
-# A short libFuzzer run over the ELF intake, seeded with real objects.
-run_fuzz() {
-	local f=$build/fuzz/elf_load_fuzz dir runs
-	[ -x "$f" ] || return 0
-	echo "# === fuzz/elf_load_fuzz"
-	dir=$(mktemp -d)
-	mkdir "$dir/seeds"
+# Short libFuzzer runs over what parses untrusted bytes, seeded with real
+# inputs: ELF objects for the intake, zip containers for the zip reader.
+fuzz_seeds() {
+	local dir=$1 src
+	src=$(mktemp -d)
+	mkdir -p "$src/lib/x86_64"
 	cp /lib/x86_64-linux-gnu/libz.so.1 "$build"/fixtures/libfx_basic.so \
-		"$build"/fixtures/libfx_versions.so "$dir/seeds/" 2>/dev/null
-	if (cd "$dir" && "$f" -max_total_time="${KDL_FUZZ_SECONDS:-10}" -rss_limit_mb=2048 \
-		seeds >log 2>&1); then
-		runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$dir/log")
-		echo "ok - fuzz: elf_load_fuzz, $runs inputs without a finding"
-	else
-		tail -n 30 "$dir/log"
-		echo "not ok - fuzz: elf_load_fuzz found a crash (see above)"
-	fi
-	rm -rf "$dir"
+		"$build"/fixtures/libfx_versions.so "$dir/" 2>/dev/null
+	cp /lib/x86_64-linux-gnu/libz.so.1 "$src/lib/x86_64/"
+	echo notes >"$src/notes.txt"
+	(cd "$src" && zip -q -0 "$dir/stored.zip" lib/x86_64/libz.so.1 notes.txt &&
+		zip -q "$dir/deflated.zip" notes.txt lib/x86_64/libz.so.1)
+	rm -rf "$src"
+}
+
+run_fuzz() {
+	local f dir runs name
+	for f in "$build"/fuzz/*; do
+		[ -x "$f" ] || continue
+		name=${f##*/}
+		echo "# === fuzz/$name"
+		dir=$(mktemp -d)
+		mkdir "$dir/seeds"
+		fuzz_seeds "$dir/seeds"
+		if (cd "$dir" && "$f" -max_total_time="${KDL_FUZZ_SECONDS:-8}" -rss_limit_mb=2048 \
+			seeds >log 2>&1); then
+			runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$dir/log")
+			echo "ok - fuzz: $name, $runs inputs without a finding"
+		else
+			tail -n 30 "$dir/log"
+			echo "not ok - fuzz: $name found a crash (see above)"
+		fi
+		rm -rf "$dir"
+	done
 }
 
 case $suite in

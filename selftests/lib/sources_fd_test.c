@@ -39,7 +39,9 @@ TEST_F(lib_in_file, aligned_offset_maps_the_file_pages)
 	uintptr_t range[2];
 	void *h = kdl_fdopen(self->fd, 3 * 4096, RTLD_NOW, NULL);
 
-	ASSERT_NE(NULL, h) TH_LOG("%s", kdl_error());
+	ASSERT_NE(NULL, h) {
+		TH_LOG("%s", kdl_error());
+	}
 	EXPECT_STREQ("1.2.13", zlib_version_of(h));
 	EXPECT_EQ(1, zero_copy_of(h));
 	object_range(h, range);
@@ -60,7 +62,9 @@ TEST_F(lib_in_file, unaligned_offset_loads_through_one_copy)
 	uintptr_t range[2];
 	void *h = kdl_fdopen(self->fd, 0x80000 + 100, RTLD_NOW, NULL);
 
-	ASSERT_NE(NULL, h) TH_LOG("%s", kdl_error());
+	ASSERT_NE(NULL, h) {
+		TH_LOG("%s", kdl_error());
+	}
 	EXPECT_STREQ("1.2.13", zlib_version_of(h));
 	EXPECT_EQ(0, zero_copy_of(h));
 	object_range(h, range);
@@ -105,7 +109,9 @@ TEST_F(lib_in_file, display_name_is_used_everywhere)
 	const char *p = NULL;
 	Dl_info info;
 
-	ASSERT_NE(NULL, h) TH_LOG("%s", kdl_error());
+	ASSERT_NE(NULL, h) {
+		TH_LOG("%s", kdl_error());
+	}
 	ASSERT_EQ(0, kdl_info(h, KDL_INFO_PATH, &p));
 	EXPECT_STREQ("plugin:zlib", p);
 	ASSERT_NE(0, kdl_addr(kdl_sym(h, "zlibVersion"), &info));
@@ -138,7 +144,9 @@ TEST(sealed_memfd_maps_zero_copy)
 	ASSERT_EQ((ssize_t)len, write(fd, lib, len));
 	ASSERT_EQ(0, fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL));
 	h = kdl_fdopen(fd, 0, RTLD_NOW, NULL);
-	ASSERT_NE(NULL, h) TH_LOG("%s", kdl_error());
+	ASSERT_NE(NULL, h) {
+		TH_LOG("%s", kdl_error());
+	}
 	EXPECT_EQ(1, zero_copy_of(h));
 	object_range(h, range);
 	backing_of_range(range[0], range[1], "/memfd:sealed-zlib", &r);

@@ -31,7 +31,9 @@ TEST(file_mapping_is_zero_copy)
 	close(fd);
 	sum = checksum(buf, st.st_size);
 	h = kdl_memopen(buf, st.st_size, RTLD_NOW, NULL);
-	ASSERT_NE(NULL, h) TH_LOG("%s", kdl_error());
+	ASSERT_NE(NULL, h) {
+		TH_LOG("%s", kdl_error());
+	}
 	EXPECT_EQ(1, zero_copy_of(h));
 	EXPECT_STREQ("1.2.13", zlib_version_of(h));
 	object_range(h, range);
@@ -55,7 +57,9 @@ TEST(anonymous_memory_is_copied_once_into_a_memfd)
 	ASSERT_NE(NULL, buf);
 	sum = checksum(buf, len);
 	h = kdl_memopen(buf, len, RTLD_NOW, NULL);
-	ASSERT_NE(NULL, h) TH_LOG("%s", kdl_error());
+	ASSERT_NE(NULL, h) {
+		TH_LOG("%s", kdl_error());
+	}
 	EXPECT_EQ(0, zero_copy_of(h));
 	EXPECT_STREQ("1.2.13", zlib_version_of(h));
 	object_range(h, range);
@@ -81,7 +85,9 @@ TEST(memfd_mapping_is_zero_copy)
 	buf = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, buf);
 	h = kdl_memopen(buf, len, RTLD_NOW, NULL);
-	ASSERT_NE(NULL, h) TH_LOG("%s", kdl_error());
+	ASSERT_NE(NULL, h) {
+		TH_LOG("%s", kdl_error());
+	}
 	EXPECT_EQ(1, zero_copy_of(h));
 	object_range(h, range);
 	backing_of_range(range[0], range[1], "/memfd:image-in-memfd", &r);
@@ -111,7 +117,9 @@ TEST(privately_modified_file_mapping_is_copied)
 	buf[st.st_size - 1] = buf[st.st_size - 1];
 	*(volatile unsigned char *)&buf[8192] = buf[8192];
 	h = kdl_memopen(buf, st.st_size, RTLD_NOW, NULL);
-	ASSERT_NE(NULL, h) TH_LOG("%s", kdl_error());
+	ASSERT_NE(NULL, h) {
+		TH_LOG("%s", kdl_error());
+	}
 	EXPECT_EQ(0, zero_copy_of(h));
 	EXPECT_STREQ("1.2.13", zlib_version_of(h));
 	EXPECT_EQ(0, kdl_close(h));
@@ -155,7 +163,9 @@ TEST(display_name_comes_from_args)
 
 	ASSERT_NE(NULL, lib);
 	h = kdl_memopen(lib, len, RTLD_NOW, &args);
-	ASSERT_NE(NULL, h) TH_LOG("%s", kdl_error());
+	ASSERT_NE(NULL, h) {
+		TH_LOG("%s", kdl_error());
+	}
 	ASSERT_EQ(0, kdl_info(h, KDL_INFO_PATH, &p));
 	EXPECT_STREQ("mem:zlib-copy", p);
 	ASSERT_NE(0, kdl_addr(kdl_sym(h, "zlibVersion"), &info));
