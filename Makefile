@@ -108,8 +108,15 @@ $(B)/bench/open_bench: bench/open_bench.c $(B)/lib/libkdl.so
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B)/lib -lkdl -Wl,-rpath,'$$ORIGIN/../lib' -ldl
 
-bench: $(B)/bench/open_bench
+# sources_bench: container loads vs extract + dlopen, kdl_memopen vs the
+# memfd trick; packs its container with the kdl tool.
+$(B)/bench/sources_bench: bench/sources_bench.c $(B)/lib/libkdl.so
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B)/lib -lkdl -Wl,-rpath,'$$ORIGIN/../lib' -ldl
+
+bench: $(B)/bench/open_bench $(B)/bench/sources_bench $(B)/tools/kdl
 	$(B)/bench/open_bench
+	$(B)/bench/sources_bench -k $(B)/tools/kdl
 
 # Benchmark of kdl.ko (not a test): runs in the VM, prints time and
 # syscalls per image.
