@@ -139,6 +139,9 @@ install: lib tools
 	install -m 644 lib/include/kdl.h $(DESTDIR)$(PREFIX)/include/kdl.h
 	install -m 644 uapi/linux/kdl.h $(DESTDIR)$(PREFIX)/include/linux/kdl.h
 	install -m 755 $(B)/tools/kdl $(DESTDIR)$(PREFIX)/bin/kdl
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 644 Documentation/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 Documentation/man/*.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 	@if [ -f kmod/kdl.ko ]; then \
 		install -d $(DESTDIR)/lib/modules/$(KVER)/extra && \
 		install -m 644 kmod/kdl.ko $(DESTDIR)/lib/modules/$(KVER)/extra/kdl.ko; fi
