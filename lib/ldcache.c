@@ -1,6 +1,7 @@
 /* ldcache.c - look sonames up in /etc/ld.so.cache, read in its own format. */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -40,6 +41,25 @@ static const char *cache;
 static size_t cache_len, cache_hdr_off;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
+/* An open-addressing index of the x86-64 entries by soname, built once:
+ * a lookup is then one hash and a strcmp or two, not a scan. */
+struct slot {
+	const char *key, *value;
+};
+static struct slot *index_slots;
+static size_t index_mask;
+
+static void build_index(void);
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
 static void cache_open(void)
 {
 	int fd = open("/etc/ld.so.cache", O_RDONLY | O_CLOEXEC);
@@ -72,37 +92,55 @@ static void cache_open(void)
 	cache = p;
 	cache_len = st.st_size;
 	cache_hdr_off = off;
+	build_index();
+}
+
+/* Index every well-formed x86-64 libc6 entry; the first of a name wins,
+ * as in glibc's search. */
+static void build_index(void)
+{
+	const char *base = cache + cache_hdr_off;
+	size_t len = cache_len - cache_hdr_off, n, cap = 16;
+	const struct new_hdr *h = (const void *)base;
+	const struct new_entry *e = (const void *)(h + 1);
+
+	n = h->nlibs;
+	if (n > (len - sizeof(*h)) / sizeof(*e))
+		return;
+	while (cap < 2 * n)
+		cap *= 2;
+	index_slots = calloc(cap, sizeof(*index_slots));
+	if (!index_slots)
+		return;
+	index_mask = cap - 1;
+	for (size_t i = 0; i < n; i++) {
+		const char *key, *val;
+		size_t at;
+
+		if (e[i].flags != FLAG_X86_64_LIBC6 || e[i].key >= len || e[i].value >= len)
+			continue;
+		key = base + e[i].key;
+		val = base + e[i].value;
+		if (strnlen(key, len - e[i].key) == len - e[i].key ||
+		    strnlen(val, len - e[i].value) == len - e[i].value)
+			continue;
+		for (at = name_hash(key) & index_mask; index_slots[at].key; at = (at + 1) & index_mask)
+			if (!strcmp(index_slots[at].key, key))
+				break;
+		if (!index_slots[at].key)
+			index_slots[at] = (struct slot){ key, val };
+	}
 }
 
 /* The path ld.so.cache gives for @soname, or NULL. */
 const char *kdl_ldcache_find(const char *soname)
 {
-	const struct new_hdr *h;
-	const struct new_entry *e;
-	const char *base;
-	size_t n, len;
-
 	pthread_once(&cache_once, cache_open);
-	if (!cache)
+	if (!index_slots)
 		return NULL;
-	base = cache + cache_hdr_off;
-	len = cache_len - cache_hdr_off;
-	h = (const void *)base;
-	e = (const void *)(h + 1);
-	n = h->nlibs;
-	if (n > (len - sizeof(*h)) / sizeof(*e))
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		const char *key, *val;
-
-		if (e[i].flags != FLAG_X86_64_LIBC6 || e[i].key >= len || e[i].value >= len)
-			continue;
-		key = base + e[i].key;
-		if (strnlen(key, len - e[i].key) == len - e[i].key || strcmp(key, soname))
-			continue;
-		val = base + e[i].value;
-		if (strnlen(val, len - e[i].value) < len - e[i].value)
-			return val;
-	}
+	for (size_t at = name_hash(soname) & index_mask; index_slots[at].key;
+	     at = (at + 1) & index_mask)
+		if (!strcmp(index_slots[at].key, soname))
+			return index_slots[at].value;
 	return NULL;
 }

@@ -59,7 +59,6 @@ struct kdl_obj {
 	bool system;			/* the process's own object, not ours */
 	void *glibc_handle;		/* dlopen handle keeping a system object */
 
-	struct kdl_elf elf;		/* validated headers (kdl objects) */
 	struct kdl_mapping map;
 	uintptr_t bias;
 	Elf64_Phdr *phdr;
@@ -101,6 +100,8 @@ struct kdl_obj {
 	enum kdl_init_state init_state;	/* under kdl_lock */
 	pthread_t init_owner;
 	unsigned int init_seq;		/* order constructors completed */
+
+	struct kdl_elf elf;		/* validated headers (kdl objects) */
 };
 
 /* state.c: the object list and the lock that guards it.  kdl_lock is

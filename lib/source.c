@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,34 +219,77 @@ struct backing {
 	char path[PATH_MAX];
 };
 
+static uintptr_t parse_hex(const char **p)
+{
+	uintptr_t v = 0;
+
+	for (;; (*p)++) {
+		char c = **p;
+
+		if (c >= '0' && c <= '9')
+			v = v << 4 | (uintptr_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v << 4 | (uintptr_t)(c - 'a' + 10);
+		else
+			return v;
+	}
+}
+
+/* Only the line holding @addr is parsed in full: a process can have
+ * thousands of mappings. */
 static int find_mapping(uintptr_t addr, struct backing *b)
 {
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[PATH_MAX + 128];
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	char buf[16384], line[PATH_MAX + 128];
+	size_t have = 0;
 	int found = -1;
 
-	if (!f)
+	if (fd < 0)
 		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char perms[8];
-		int path_at = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + have, sizeof(buf) - 1 - have);
+		char *nl, *start = buf;
 
-		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %" SCNx64 " %x:%x %" SCNu64 " %n",
-			   &b->start, &b->end, perms, &b->offset, &b->major, &b->minor,
-			   &b->inode, &path_at) < 7)
-			continue;
-		if (addr < b->start || addr >= b->end)
-			continue;
-		b->shared = perms[3] == 's';
-		b->path[0] = '\0';
-		if (path_at) {
-			snprintf(b->path, sizeof(b->path), "%s", line + path_at);
-			b->path[strcspn(b->path, "\n")] = '\0';
+		if (r <= 0)
+			break;
+		have += r;
+		buf[have] = '\0';
+		while ((nl = strchr(start, '\n'))) {
+			const char *p = start;
+			uintptr_t lo = parse_hex(&p), hi;
+
+			if (*p == '-') {
+				p++;
+				hi = parse_hex(&p);
+				if (addr >= lo && addr < hi) {
+					size_t n = nl - start < (ptrdiff_t)sizeof(line) - 1 ?
+						   (size_t)(nl - start) : sizeof(line) - 1;
+					char perms[8];
+					int path_at = 0;
+
+					memcpy(line, start, n);
+					line[n] = '\0';
+					if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %" SCNx64 " %x:%x %" SCNu64 " %n",
+						   &b->start, &b->end, perms, &b->offset, &b->major,
+						   &b->minor, &b->inode, &path_at) >= 7) {
+						b->shared = perms[3] == 's';
+						snprintf(b->path, sizeof(b->path), "%s",
+							 path_at ? line + path_at : "");
+						found = 0;
+					}
+					goto out;
+				}
+			}
+			start = nl + 1;
 		}
-		found = 0;
-		break;
+		/* Keep the unfinished line for the next read. */
+		have -= start - buf;
+		memmove(buf, start, have);
+		if (have == sizeof(buf) - 1)
+			have = 0;	/* a line longer than the buffer: skip it */
 	}
-	fclose(f);
+out:
+	close(fd);
 	return found;
 }
 
