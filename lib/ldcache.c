@@ -41,23 +41,42 @@ static const char *cache;
 static size_t cache_len, cache_hdr_off;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
-/* An open-addressing index of the x86-64 entries by soname, built once:
- * a lookup is then one hash and a strcmp or two, not a scan. */
-struct slot {
-	const char *key, *value;
-};
-static struct slot *index_slots;
-static size_t index_mask;
-
-static void build_index(void);
-
-static uint32_t name_hash(const char *s)
+/*
+ * glibc keeps the entries sorted by its library-name order, descending,
+ * and binary-searches them (elf/dl-cache.c); the order compares runs of
+ * digits as numbers, so "libfoo.so.10" sorts after "libfoo.so.9".  A miss
+ * of the binary search falls back to a scan, so a cache sorted some other
+ * way costs time, never a wrong answer.
+ */
+static int digit(char c)
 {
-	uint32_t h = 2166136261u;
+	return c >= '0' && c <= '9';
+}
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
+static int libcmp(const char *a, const char *b)
+{
+	while (*a) {
+		if (digit(*a) && digit(*b)) {
+			unsigned long x = 0, y = 0;
+
+			while (digit(*a))
+				x = x * 10 + (unsigned long)(*a++ - '0');
+			while (digit(*b))
+				y = y * 10 + (unsigned long)(*b++ - '0');
+			if (x != y)
+				return x < y ? -1 : 1;
+		} else if (digit(*a)) {
+			return 1;
+		} else if (digit(*b)) {
+			return -1;
+		} else if (*a != *b) {
+			return (unsigned char)*a - (unsigned char)*b;
+		} else {
+			a++;
+			b++;
+		}
+	}
+	return (unsigned char)*a - (unsigned char)*b;
 }
 
 static void cache_open(void)
@@ -92,55 +111,77 @@ static void cache_open(void)
 	cache = p;
 	cache_len = st.st_size;
 	cache_hdr_off = off;
-	build_index();
 }
 
-/* Index every well-formed x86-64 libc6 entry; the first of a name wins,
- * as in glibc's search. */
-static void build_index(void)
+static const char *entry_str(const char *base, size_t len, uint32_t off)
 {
-	const char *base = cache + cache_hdr_off;
-	size_t len = cache_len - cache_hdr_off, n, cap = 16;
-	const struct new_hdr *h = (const void *)base;
-	const struct new_entry *e = (const void *)(h + 1);
+	if (off >= len || !memchr(base + off, '\0', len - off))
+		return NULL;
+	return base + off;
+}
 
-	n = h->nlibs;
-	if (n > (len - sizeof(*h)) / sizeof(*e))
-		return;
-	while (cap < 2 * n)
-		cap *= 2;
-	index_slots = calloc(cap, sizeof(*index_slots));
-	if (!index_slots)
-		return;
-	index_mask = cap - 1;
-	for (size_t i = 0; i < n; i++) {
-		const char *key, *val;
-		size_t at;
+static const char *entry_match(const char *base, size_t len, const struct new_entry *e,
+			       const char *soname)
+{
+	const char *key = entry_str(base, len, e->key);
 
-		if (e[i].flags != FLAG_X86_64_LIBC6 || e[i].key >= len || e[i].value >= len)
-			continue;
-		key = base + e[i].key;
-		val = base + e[i].value;
-		if (strnlen(key, len - e[i].key) == len - e[i].key ||
-		    strnlen(val, len - e[i].value) == len - e[i].value)
-			continue;
-		for (at = name_hash(key) & index_mask; index_slots[at].key; at = (at + 1) & index_mask)
-			if (!strcmp(index_slots[at].key, key))
-				break;
-		if (!index_slots[at].key)
-			index_slots[at] = (struct slot){ key, val };
-	}
+	if (e->flags != FLAG_X86_64_LIBC6 || !key || strcmp(key, soname))
+		return NULL;
+	return entry_str(base, len, e->value);
 }
 
 /* The path ld.so.cache gives for @soname, or NULL. */
 const char *kdl_ldcache_find(const char *soname)
 {
+	const char *base, *val;
+	const struct new_hdr *h;
+	const struct new_entry *e;
+	size_t n, len;
+	long lo, hi;
+
 	pthread_once(&cache_once, cache_open);
-	if (!index_slots)
+	if (!cache)
 		return NULL;
-	for (size_t at = name_hash(soname) & index_mask; index_slots[at].key;
-	     at = (at + 1) & index_mask)
-		if (!strcmp(index_slots[at].key, soname))
-			return index_slots[at].value;
+	base = cache + cache_hdr_off;
+	len = cache_len - cache_hdr_off;
+	h = (const void *)base;
+	e = (const void *)(h + 1);
+	n = h->nlibs;
+	if (n > (len - sizeof(*h)) / sizeof(*e))
+		return NULL;
+	for (lo = 0, hi = (long)n - 1; lo <= hi;) {
+		long mid = lo + (hi - lo) / 2, first;
+		const char *key = entry_str(base, len, e[mid].key);
+		int c;
+
+		if (!key)
+			break;
+		c = libcmp(soname, key);
+		if (c == 0) {
+			/* Several entries may share the name (other ABIs). */
+			for (first = mid; first > 0; first--) {
+				const char *k = entry_str(base, len, e[first - 1].key);
+
+				if (!k || libcmp(soname, k))
+					break;
+			}
+			for (long i = first; i < (long)n; i++) {
+				const char *k = entry_str(base, len, e[i].key);
+
+				if (!k || libcmp(soname, k))
+					break;
+				if ((val = entry_match(base, len, &e[i], soname)))
+					return val;
+			}
+			break;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((val = entry_match(base, len, &e[i], soname)))
+			return val;
 	return NULL;
 }

@@ -167,6 +167,40 @@ static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, bool irelative_pass
 	return 0;
 }
 
+/* The common cases inline: RELATIVE, and GOT/PLT/64-bit references to a
+ * symbol already resolved in this pass; everything else (and every error)
+ * goes through apply(). */
+static inline int reloc_fast(struct reloc_ctx *c, const Elf64_Rela *rel)
+{
+	struct kdl_obj *o = c->o;
+	unsigned int type = ELF64_R_TYPE(rel->r_info);
+	size_t sym = ELF64_R_SYM(rel->r_info);
+	uint64_t *where = (uint64_t *)(o->bias + rel->r_offset);
+
+	if (rel->r_offset >= o->wr_lo && rel->r_offset + 8 <= o->wr_hi &&
+	    rel->r_offset + 8 > rel->r_offset) {
+		switch (type) {
+		case R_X86_64_RELATIVE:
+			*where = o->bias + rel->r_addend;
+			return 0;
+		case R_X86_64_GLOB_DAT:
+		case R_X86_64_JUMP_SLOT:
+			if (sym && sym < o->dyn.nsyms && c->cached[sym]) {
+				*where = c->value[sym];
+				return 0;
+			}
+			break;
+		case R_X86_64_64:
+			if (sym && sym < o->dyn.nsyms && c->cached[sym]) {
+				*where = c->value[sym] + rel->r_addend;
+				return 0;
+			}
+			break;
+		}
+	}
+	return apply(c, rel, false);
+}
+
 /* DT_RELR: an address entry relocates one word and sets the cursor; each
  * bitmap entry after it relocates up to 63 following words. */
 static int apply_relr(struct kdl_obj *o)
@@ -236,10 +270,10 @@ int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 		*(uint64_t *)(o->bias + r->r_offset) = o->bias + r->r_addend;
 	}
 	for (size_t i = o->nrelative; i < o->nrela; i++)
-		if (apply(&c, &o->rela[i], false))
+		if (reloc_fast(&c, &o->rela[i]))
 			goto out;
 	for (size_t i = 0; i < o->njmprel; i++)
-		if (apply(&c, &o->jmprel[i], false))
+		if (reloc_fast(&c, &o->jmprel[i]))
 			goto out;
 	for (size_t i = o->nrelative; c.nirelative && i < o->nrela; i++)
 		if (apply(&c, &o->rela[i], true))
