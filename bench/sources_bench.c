@@ -387,7 +387,8 @@ out:
 }
 
 /* Copies LIBDIR's libraries into @dir/lib/x86_64 and packs them into
- * @dir/c.zip with the kdl tool. */
+ * @dir/c.zip with the kdl tool, then syncs them: an installed container
+ * has clean page-cache pages, not the dirty ones of a file just written. */
 static int make_container(const char *kdl, const char *dir, char **libs, int nlibs)
 {
 	char cmd[8192];
@@ -399,7 +400,8 @@ static int make_container(const char *kdl, const char *dir, char **libs, int nli
 	n += snprintf(cmd + n, sizeof(cmd) - n, "'%s' pack c.zip", kdl);
 	for (int i = 0; i < nlibs; i++)
 		n += snprintf(cmd + n, sizeof(cmd) - n, " 'lib/x86_64/%s'", libs[i]);
-	n += snprintf(cmd + n, sizeof(cmd) - n, " && '%s' pack --check c.zip >/dev/null", kdl);
+	n += snprintf(cmd + n, sizeof(cmd) - n, " && '%s' pack --check c.zip >/dev/null && sync",
+		      kdl);
 	if (n >= (int)sizeof(cmd))
 		return -1;
 	return system(cmd) ? -1 : 0;
