@@ -3,6 +3,7 @@
 #define KDL_INTERNAL_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kdl.h"
@@ -14,6 +15,10 @@
 KDL_HIDDEN void kdl_set_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 KDL_HIDDEN void kdl_clear_error(void);
+
+/* io.c: 0 when all @len bytes at @off were read, else -1 (errno set, or
+ * 0 at end of file). */
+KDL_HIDDEN int kdl_pread_all(int fd, void *buf, size_t len, uint64_t off);
 
 /* backend.c */
 struct kdl_backend_state {

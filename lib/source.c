@@ -33,24 +33,13 @@ void kdl_source_release(struct kdl_source *s)
 
 int kdl_source_read(const struct kdl_source *s, void *buf, size_t len, uint64_t off)
 {
-	size_t done = 0;
-
 	if (off > s->size || len > s->size - off)
 		return -1;
 	if (s->mem) {
 		memcpy(buf, (const char *)s->mem + off, len);
 		return 0;
 	}
-	while (done < len) {
-		ssize_t r = pread(s->fd, (char *)buf + done, len - done, s->offset + off + done);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		done += r;
-	}
-	return 0;
+	return kdl_pread_all(s->fd, buf, len, s->offset + off);
 }
 
 /* A sealed memfd holding @len bytes from @from (fd at @off, or memory). */
@@ -104,6 +93,19 @@ fail:
 	return -1;
 }
 
+/* The source becomes a sealed memfd copy of the image. */
+static int source_copy(struct kdl_source *s, int from, uint64_t off, const void *mem,
+		       uint64_t len, const char *name)
+{
+	s->fd = copy_to_memfd(from, off, mem, len, name);
+	if (s->fd < 0)
+		return -1;
+	s->own_fd = true;
+	s->offset = 0;
+	s->copied = true;
+	return 0;
+}
+
 int kdl_source_fd(struct kdl_source *s, int fd, uint64_t offset, uint64_t size,
 		  const char *name)
 {
@@ -133,15 +135,8 @@ int kdl_source_fd(struct kdl_source *s, int fd, uint64_t offset, uint64_t size,
 	s->ino = st.st_ino;
 	s->id_offset = offset;
 	s->size = size;
-	if (offset % PAGE) {
-		s->fd = copy_to_memfd(fd, offset, NULL, size, name);
-		if (s->fd < 0)
-			return -1;
-		s->own_fd = true;
-		s->offset = 0;
-		s->copied = true;
-		return 0;
-	}
+	if (offset % PAGE)
+		return source_copy(s, fd, offset, NULL, size, name);
 	s->fd = fd;
 	s->offset = offset;
 	return 0;
@@ -395,11 +390,5 @@ int kdl_source_mem(struct kdl_source *s, const void *buf, size_t len, bool kerne
 			return 0;
 		}
 	}
-	s->fd = copy_to_memfd(-1, 0, buf, len, name);
-	if (s->fd < 0)
-		return -1;
-	s->own_fd = true;
-	s->offset = 0;
-	s->copied = true;
-	return 0;
+	return source_copy(s, -1, 0, buf, len, name);
 }

@@ -39,22 +39,6 @@ static int bad(const char *zip, const char *what)
 	return -1;
 }
 
-static int read_at(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t r = pread(fd, (char *)buf + done, len - done, off + done);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		done += r;
-	}
-	return 0;
-}
-
 struct cd_info {
 	uint64_t offset, size, count;
 };
@@ -74,7 +58,7 @@ static int find_cd(int fd, uint64_t fsize, const char *zip, struct cd_info *cd)
 		kdl_set_error("%s: out of memory", zip);
 		return -1;
 	}
-	if (read_at(fd, buf, tail, fsize - tail)) {
+	if (kdl_pread_all(fd, buf, tail, fsize - tail)) {
 		kdl_set_error("%s: read error", zip);
 		goto out;
 	}
@@ -110,7 +94,7 @@ static int find_cd(int fd, uint64_t fsize, const char *zip, struct cd_info *cd)
 		}
 		off64 = le64(eocd - 20 + 8);
 		if (off64 > fsize - tail + at - 20 || fsize - off64 < sizeof(rec) ||
-		    read_at(fd, rec, sizeof(rec), off64) || le32(rec) != SIG_EOCD64) {
+		    kdl_pread_all(fd, rec, sizeof(rec), off64) || le32(rec) != SIG_EOCD64) {
 			bad(zip, "zip64 end record missing or outside the file");
 			goto out;
 		}
@@ -196,7 +180,7 @@ int kdl_zip_find(int fd, uint64_t fsize, const char *zip, const char *name,
 		kdl_set_error("%s: out of memory", zip);
 		goto out;
 	}
-	if (read_at(fd, dir, cd.size, cd.offset)) {
+	if (kdl_pread_all(fd, dir, cd.size, cd.offset)) {
 		kdl_set_error("%s: read error in the central directory", zip);
 		goto out;
 	}
@@ -260,7 +244,7 @@ int kdl_zip_find(int fd, uint64_t fsize, const char *zip, const char *name,
 		ret = 1;
 		goto out;
 	}
-	if (read_at(fd, loc, LOC_LEN, found_lho) || le32(loc) != SIG_LOC) {
+	if (kdl_pread_all(fd, loc, LOC_LEN, found_lho) || le32(loc) != SIG_LOC) {
 		bad(zip, "local header missing or with a bad signature");
 		goto out;
 	}

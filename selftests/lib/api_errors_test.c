@@ -3,24 +3,11 @@
  * file, the symbol, the missing dependency), the message is read once and
  * per thread, and a failed load leaves no mapping or fd behind.
  */
-#include <dirent.h>
 #include <pthread.h>
 
+#include "kdl_leaks.h"
 #include "kdl_test.h"
 #include "kselftest_harness.h"
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 /* Expects kdl_open(path) to fail with a message containing want, leaving
  * no fd and no mapping of path behind. */
@@ -35,14 +22,14 @@ static void expect_open_fails(struct __test_metadata *_metadata,
 	 * (the /dev/kdl it opens once, say) are not counted as leaks. */
 	ASSERT_NE(NULL, warm);
 	ASSERT_EQ(0, kdl_close(warm));
-	fds = count_fds();
+	fds = leak_fd_count();
 	kdl_error();
 	EXPECT_EQ(NULL, kdl_open(path, RTLD_NOW, NULL));
 	e = kdl_error();
 	ASSERT_NE(NULL, e);
 	TH_LOG("error: %s", e);
 	EXPECT_NE(NULL, strstr(e, want));
-	EXPECT_EQ(fds, count_fds());
+	EXPECT_EQ(fds, leak_fd_count());
 	if (path[0] == '/')
 		EXPECT_EQ(0, maps_count_path(path));
 }

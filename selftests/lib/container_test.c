@@ -1,8 +1,7 @@
 /* container_test.c - libraries inside zip containers: zero-copy when
  * stored page aligned, one copy when stored unaligned, refusal when
  * compressed, and a table of hostile archives that all fail cleanly. */
-#include <dirent.h>
-
+#include "kdl_leaks.h"
 #include "kdl_src_test.h"
 #include "kselftest_harness.h"
 
@@ -271,34 +270,6 @@ static const struct hostile hostile[] = {
 	{ "compressed entry", h_deflate, "compressed", NULL },
 };
 
-/* Into a static buffer: an allocation here would itself change the maps. */
-static char *maps_snapshot(char *out)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[4352];
-	size_t n = 0;
-
-	out[0] = '\0';
-	while (f && fgets(line, sizeof(line), f))
-		if (!strstr(line, "[heap]") && n + strlen(line) < (1 << 20) - 1)
-			n += sprintf(out + n, "%s", line);
-	if (f)
-		fclose(f);
-	return out;
-}
-
-static int fd_count(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
-}
-
 TEST_F(zip, hostile_archives_fail_cleanly)
 {
 	int backend;
@@ -309,7 +280,7 @@ TEST_F(zip, hostile_archives_fail_cleanly)
 	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
 		const struct hostile *c = &hostile[i];
 		struct zip_build z = self->z;
-		static char before[1 << 20], after[1 << 20];
+		static char before[LEAK_MAPS_MAX], after[LEAK_MAPS_MAX];
 		char path[64], name[160];
 		const char *e;
 		int fds;
@@ -320,13 +291,13 @@ TEST_F(zip, hostile_archives_fail_cleanly)
 		write_tmp(&z, path);
 		free(z.b);
 		snprintf(name, sizeof(name), "%s!/%s", path, c->entry ? c->entry : "lib/x86_64/libz.so.1");
-		maps_snapshot(before);
-		fds = fd_count();
+		leak_maps_snapshot(before);
+		fds = leak_fd_count();
 		EXPECT_EQ(NULL, kdl_open(name, RTLD_NOW, NULL)) {
 			TH_LOG("%s: loaded", c->name);
 		}
 		e = kdl_error();
-		maps_snapshot(after);
+		leak_maps_snapshot(after);
 		ASSERT_NE(NULL, e) {
 			TH_LOG("%s: no error", c->name);
 		}
@@ -339,7 +310,7 @@ TEST_F(zip, hostile_archives_fail_cleanly)
 		EXPECT_STREQ(before, after) {
 			TH_LOG("%s: mappings changed", c->name);
 		}
-		EXPECT_EQ(fds, fd_count()) {
+		EXPECT_EQ(fds, leak_fd_count()) {
 			TH_LOG("%s: fd leaked", c->name);
 		}
 		unlink(path);

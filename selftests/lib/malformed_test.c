@@ -1,6 +1,5 @@
 /* malformed_test.c - broken images get a precise error and leave nothing
  * behind: /proc/self/maps and the fd table are unchanged after the failure. */
-#include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "kdl.h"
+#include "kdl_leaks.h"
 #include "kselftest_harness.h"
 
 #define BASE_LIB "/lib/x86_64-linux-gnu/libz.so.1"
@@ -212,61 +212,6 @@ static const struct bad_case cases[] = {
 	{ "DT_INIT outside the image", m_init, "DT_INIT" },
 };
 
-/* The mappings of the process, less [heap], which malloc grows on its own. */
-static char *read_maps(void);
-
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	size_t cap = 1 << 16, n = 0;
-	char *b = malloc(cap);
-
-	while (f && b) {
-		size_t r = fread(b + n, 1, cap - n - 1, f);
-
-		n += r;
-		if (r == 0)
-			break;
-		if (n + 1 == cap)
-			b = realloc(b, cap *= 2);
-	}
-	if (f)
-		fclose(f);
-	if (b)
-		b[n] = '\0';
-	return b;
-}
-
-static char *read_maps(void)
-{
-	char *m = read_all("/proc/self/maps"), *out, *o;
-
-	if (!m)
-		return NULL;
-	out = o = malloc(strlen(m) + 1);
-	for (char *line = strtok(m, "\n"); line && out; line = strtok(NULL, "\n")) {
-		if (strstr(line, "[heap]"))
-			continue;
-		o += sprintf(o, "%s\n", line);
-	}
-	if (out)
-		*o = '\0';
-	free(m);
-	return out;
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
-}
-
 TEST(table_of_broken_images)
 {
 	char path[] = "/tmp/kdl-malformed-XXXXXX";
@@ -285,7 +230,7 @@ TEST(table_of_broken_images)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct image im;
-		char *maps_before, *maps_after;
+		static char maps_before[LEAK_MAPS_MAX], maps_after[LEAK_MAPS_MAX];
 		int fds_before, fd;
 		void *h;
 		const char *err;
@@ -298,11 +243,11 @@ TEST(table_of_broken_images)
 		close(fd);
 		free(im.b);
 
-		maps_before = read_maps();
-		fds_before = count_fds();
+		leak_maps_snapshot(maps_before);
+		fds_before = leak_fd_count();
 		h = kdl_open(path, RTLD_NOW, NULL);
 		err = kdl_error();
-		maps_after = read_maps();
+		leak_maps_snapshot(maps_after);
 		EXPECT_EQ(NULL, h) {
 			TH_LOG("%s: loaded", cases[i].name);
 		}
@@ -318,11 +263,9 @@ TEST(table_of_broken_images)
 		EXPECT_STREQ(maps_before, maps_after) {
 			TH_LOG("%s: /proc/self/maps changed", cases[i].name);
 		}
-		EXPECT_EQ(fds_before, count_fds()) {
+		EXPECT_EQ(fds_before, leak_fd_count()) {
 			TH_LOG("%s: fd leaked", cases[i].name);
 		}
-		free(maps_before);
-		free(maps_after);
 	}
 	unlink(path);
 }
