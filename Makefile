@@ -104,13 +104,13 @@ demo: all
 # Benchmark of libkdl against glibc's loader on real libraries (not a
 # test): first load in fresh processes, warm open+close, kdl_sym vs dlsym.
 .PHONY: bench
-$(B)/bench/open_bench: bench/open_bench.c $(B)/lib/libkdl.so
+$(B)/bench/open_bench: bench/open_bench.c bench/bench_util.h $(B)/lib/libkdl.so
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B)/lib -lkdl -Wl,-rpath,'$$ORIGIN/../lib' -ldl
 
 # sources_bench: container loads vs extract + dlopen, kdl_memopen vs the
 # memfd trick; packs its container with the kdl tool.
-$(B)/bench/sources_bench: bench/sources_bench.c $(B)/lib/libkdl.so
+$(B)/bench/sources_bench: bench/sources_bench.c bench/bench_util.h $(B)/lib/libkdl.so
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B)/lib -lkdl -Wl,-rpath,'$$ORIGIN/../lib' -ldl
 

@@ -29,6 +29,7 @@
 #include "kdl_glibc_shim.h"
 #else
 #include "kdl.h"
+#include "bench_util.h"
 #endif
 
 #define MAX_RUNS 101
@@ -51,27 +52,6 @@ static const struct bench_lib default_libs[] = {
 			       "sqlite3_prepare_v2", NULL } },
 };
 #define NDEFAULT (sizeof(default_libs) / sizeof(default_libs[0]))
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_u64);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* Loader under test: kdl or glibc, behind one face. */
 struct loader {
@@ -201,41 +181,9 @@ static int child_sym(const struct loader *l, const struct bench_lib *b, int iter
 	return 0;
 }
 
-/* Runs this program with args, returns its stdout line (static buffer). */
-static const char *spawn(char *const argv[])
-{
-	static char out[512];
-	int pfd[2], status;
-	size_t len = 0;
-	ssize_t n;
-	pid_t pid;
-
-	if (pipe(pfd))
-		return NULL;
-	pid = fork();
-	if (pid < 0)
-		return NULL;
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		close(pfd[0]);
-		close(pfd[1]);
-		execv("/proc/self/exe", argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	while (len < sizeof(out) - 1 &&
-	       (n = read(pfd[0], out + len, sizeof(out) - 1 - len)) > 0)
-		len += n;
-	out[len] = '\0';
-	close(pfd[0]);
-	waitpid(pid, &status, 0);
-	out[strcspn(out, "\n")] = '\0';
-	return out;
-}
-
 struct result {
 	int ok;
-	char err[256];
+	char err[512];
 	double first_open, first_close, warm, sym_hit, sym_miss;
 };
 

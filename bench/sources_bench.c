@@ -32,33 +32,13 @@
 #include <unistd.h>
 
 #include "kdl.h"
+#include "bench_util.h"
 
 #define MAX_RUNS 101
 #define LIBDIR "/lib/x86_64-linux-gnu"
 
 static const char *const default_libs[] = { "libcrypto.so.3", "libz.so.1" };
 #define NDEFAULT (sizeof(default_libs) / sizeof(default_libs[0]))
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_u64);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static int write_all(int fd, const void *buf, size_t len)
 {
@@ -277,37 +257,6 @@ fail:
 }
 
 /* ---- parent */
-
-/* Runs this program with @argv, returns its stdout line (static buffer). */
-static const char *spawn(char *const argv[])
-{
-	static char out[512];
-	int pfd[2], status;
-	size_t len = 0;
-	ssize_t n;
-	pid_t pid;
-
-	if (pipe(pfd))
-		return NULL;
-	pid = fork();
-	if (pid < 0)
-		return NULL;
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		close(pfd[0]);
-		close(pfd[1]);
-		execv("/proc/self/exe", argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	while (len < sizeof(out) - 1 && (n = read(pfd[0], out + len, sizeof(out) - 1 - len)) > 0)
-		len += n;
-	out[len] = '\0';
-	close(pfd[0]);
-	waitpid(pid, &status, 0);
-	out[strcspn(out, "\n")] = '\0';
-	return out;
-}
 
 struct result {
 	int ok, zero_copy;
