@@ -29,7 +29,7 @@ LIBTESTS  := $(patsubst selftests/lib/%.c,$(B)/selftests/lib/%,$(wildcard selfte
 KTESTS    := $(patsubst selftests/kmod/%.c,$(B)/selftests/kmod/%,$(wildcard selftests/kmod/*_test.c))
 EXAMPLES  := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 
-.PHONY: all deps lib tools module tests examples check check-host check-vm \
+.PHONY: all deps lib tools module tests examples check check-host check-vm check-san \
 	demo install clean vm-shell bench-kmod
 .DELETE_ON_ERROR:
 
@@ -89,8 +89,16 @@ module: | deps
 		{ cat $(B).kbuild.log; exit 1; }; \
 	else echo "module: no kernel build tree at $(KDIR), skipped"; fi
 
+# check: the host suite, the host suite again on an ASan/UBSan build, then
+# the VM suite; one summary line for all three.
 check: all
-	@tools/check.sh $(B)
+	@$(MAKE) --no-print-directory SAN=1 lib tools tests >build-san.log 2>&1 || \
+		{ cat build-san.log; exit 1; }
+	@tools/check.sh $(B) "host san vm"
+
+check-san:
+	@$(MAKE) --no-print-directory SAN=1 lib tools tests
+	@tools/check.sh $(B) san
 
 check-host: deps lib tools tests
 	@tools/check.sh $(B) host
@@ -147,7 +155,7 @@ install: lib tools
 		install -m 644 kmod/kdl.ko $(DESTDIR)/lib/modules/$(KVER)/extra/kdl.ko; fi
 
 clean:
-	rm -rf build build-san build.kbuild.log build-san.kbuild.log
+	rm -rf build build-san build.kbuild.log build-san.kbuild.log build-san.log
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null; fi
 
 # libFuzzer targets over what parses untrusted bytes (clang), one per file

@@ -1,6 +1,8 @@
 #!/bin/bash
-# check.sh - run the host suite and/or the VM suite and print the summary.
-#   tools/check.sh BUILD_DIR [host|vm]   (both when no suite is named)
+# check.sh - run the suites and print one summary line for them all.
+#   tools/check.sh BUILD_DIR ["host san vm"]   (host and vm when none named)
+# san is the host suite on the ASan/UBSan build in build-san/ (no fuzzing:
+# the fuzz targets carry their own sanitizers).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:?usage: check.sh BUILD_DIR [host|vm]}" && pwd)
@@ -16,6 +18,10 @@ for s in $suites; do
 	case $s in
 	host)
 		"$top/selftests/run.sh" host | tee "$log"
+		;;
+	san)
+		BUILD=$top/build-san KDL_NO_FUZZ=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+			"$top/selftests/run.sh" host | tee "$log"
 		;;
 	vm)
 		if [ ! -f "$top/kmod/kdl.ko" ]; then
