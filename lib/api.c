@@ -91,7 +91,7 @@ static void *sym_lookup(void *handle, const char *name, const char *version)
 		void *v = NULL;
 
 		pthread_mutex_lock(&kdl_lock);
-		if (!kdl_process_refresh() && !kdl_lookup(NULL, &r, NULL, 0, false, &def))
+		if (!kdl_process_refresh() && !kdl_lookup(NULL, &r, NULL, 0, &def))
 			v = (void *)kdl_sym_value(def.obj, def.sym);
 		else
 			kdl_set_error("RTLD_DEFAULT: undefined symbol: %s", name);

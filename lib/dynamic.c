@@ -89,7 +89,7 @@ static int gnu_hash_tables(struct kdl_dyninfo *d, const struct dyn_ctx *c, uint6
 			if (d->gnu_chain[nsyms++] & 1)
 				break;
 		}
-	} else if (nsyms == 0 || nsyms <= d->gnu_symoffset) {
+	} else {
 		nsyms = d->gnu_symoffset;
 	}
 	for (uint32_t b = 0; b < d->gnu_nbuckets; b++)

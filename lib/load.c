@@ -1,10 +1,8 @@
 /* load.c - load an object and its dependency tree, transactionally. */
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "obj.h"
@@ -243,7 +241,7 @@ static struct kdl_obj *need_in_container(struct load_txn *t, struct kdl_obj *o,
 }
 
 /* Resolve DT_NEEDED entry @name of @o: reuse, runtime group, or load. */
-static struct kdl_obj *need(struct load_txn *t, struct kdl_obj *o, const char *name)
+static struct kdl_obj *resolve_needed(struct load_txn *t, struct kdl_obj *o, const char *name)
 {
 	struct kdl_source s = KDL_SOURCE_INIT;
 	struct kdl_obj *d;
@@ -454,7 +452,7 @@ static struct kdl_obj *load_locked(struct load_txn *t, const struct kdl_request 
 
 			if (o->dynamic[j].d_tag != DT_NEEDED)
 				continue;
-			d = need(t, o, o->dyn.strtab + o->dynamic[j].d_un.d_val);
+			d = resolve_needed(t, o, o->dyn.strtab + o->dynamic[j].d_un.d_val);
 			if (!d)
 				goto fail;
 			if (!d->system && d->relocated &&

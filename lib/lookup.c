@@ -1,14 +1,10 @@
 /* lookup.c - resolve a symbol reference in the scope of its object. */
 #include "obj.h"
 
-static bool try_obj(const struct kdl_obj *o, const struct kdl_obj *self, bool skip_self,
-		    struct kdl_symref *r, struct kdl_def *out)
+static bool try_obj(const struct kdl_obj *o, struct kdl_symref *r, struct kdl_def *out)
 {
-	const Elf64_Sym *s;
+	const Elf64_Sym *s = kdl_sym_in(o, r);
 
-	if (skip_self && o == self)
-		return false;
-	s = kdl_sym_in(o, r);
 	if (!s)
 		return false;
 	out->obj = o;
@@ -29,8 +25,7 @@ static bool try_obj(const struct kdl_obj *o, const struct kdl_obj *self, bool sk
  * Returns 0 with *out filled, or -1 when nothing defines the symbol.
  */
 int kdl_lookup(const struct kdl_obj *requester, struct kdl_symref *r,
-	       struct kdl_obj *const *local, size_t nlocal, bool skip_self,
-	       struct kdl_def *out)
+	       struct kdl_obj *const *local, size_t nlocal, struct kdl_def *out)
 {
 	const struct kdl_ns *ns = requester ? requester->ns : &kdl_default_ns;
 	struct kdl_obj *const *procs;
@@ -38,24 +33,24 @@ int kdl_lookup(const struct kdl_obj *requester, struct kdl_symref *r,
 
 	bool deep = requester && (requester->mode & RTLD_DEEPBIND);
 
-	if (requester && requester->symbolic && try_obj(requester, requester, skip_self, r, out))
+	if (requester && requester->symbolic && try_obj(requester, r, out))
 		return 0;
 	/* RTLD_DEEPBIND: the load's own objects come before the globals. */
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass == deep)
 			for (size_t i = 0; ns && i < ns->nglobal; i++)
-				if (try_obj(ns->global[i], requester, skip_self, r, out))
+				if (try_obj(ns->global[i], r, out))
 					return 0;
 		if (pass != deep)
 			for (size_t i = 0; i < nlocal; i++)
-				if (!local[i]->system && try_obj(local[i], requester, skip_self, r, out))
+				if (!local[i]->system && try_obj(local[i], r, out))
 					return 0;
 	}
 	procs = kdl_process_objs(&nprocs);
 	for (size_t i = 0; i < nprocs; i++) {
 		if (ns && ns->isolated && !kdl_is_runtime_group(procs[i]->soname))
 			continue;
-		if (try_obj(procs[i], requester, skip_self, r, out))
+		if (try_obj(procs[i], r, out))
 			return 0;
 	}
 	return -1;

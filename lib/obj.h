@@ -167,7 +167,7 @@ struct kdl_def {
 };
 KDL_HIDDEN int kdl_lookup(const struct kdl_obj *requester, struct kdl_symref *r,
 			  struct kdl_obj *const *local, size_t nlocal,
-			  bool skip_self, struct kdl_def *out);
+			  struct kdl_def *out);
 
 /* reloc.c */
 KDL_HIDDEN int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local,

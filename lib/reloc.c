@@ -67,7 +67,7 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def, uintptr
 		const char *ver = ref_version(o, idx, &vh);
 
 		kdl_symref_init_hashed(&r, o->dyn.strtab + ref->st_name, ver, vh);
-		if (kdl_lookup(o, &r, c->local, c->nlocal, false, def)) {
+		if (kdl_lookup(o, &r, c->local, c->nlocal, def)) {
 			if (ELF64_ST_BIND(ref->st_info) != STB_WEAK) {
 				kdl_set_error("%s: symbol not found: %s%s%s", o->name, r.name,
 					      r.version ? "@" : "", r.version ? r.version : "");
