@@ -22,7 +22,8 @@ KSFT      = $(B)/kselftest
 KSFT_HDRS = $(KSFT)/.stamp
 
 LIB_SRCS  := $(wildcard lib/*.c)
-LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+LIB_ASM   := $(wildcard lib/*.S)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/obj/%.o) $(LIB_ASM:%.S=$(B)/obj/%.o)
 KDL_SRCS  := $(wildcard tools/kdl/*.c)
 KDL_OBJS  := $(KDL_SRCS:%.c=$(B)/obj/%.o)
 LIBTESTS  := $(patsubst selftests/lib/%.c,$(B)/selftests/lib/%,$(wildcard selftests/lib/*_test.c))
@@ -48,6 +49,10 @@ include selftests/fixtures/fixtures.mk
 $(B)/obj/%.o: %.c $(wildcard lib/*.h lib/include/*.h uapi/linux/*.h tools/kdl/*.h) | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(B)/obj/%.o: %.S | deps
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -c -o $@ $<
 
 $(B)/lib/libkdl.so: $(LIB_OBJS) lib/libkdl.map
 	@mkdir -p $(@D)
@@ -161,11 +166,11 @@ clean:
 # libFuzzer targets over what parses untrusted bytes (clang), one per file
 # in selftests/fuzz/, each linked with the library's sources.
 FUZZERS := $(patsubst selftests/fuzz/%.c,$(B)/fuzz/%,$(wildcard selftests/fuzz/*.c))
-$(B)/fuzz/%: selftests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h lib/include/*.h) | deps
+$(B)/fuzz/%: selftests/fuzz/%.c $(LIB_SRCS) $(LIB_ASM) $(wildcard lib/*.h lib/include/*.h) | deps
 	@mkdir -p $(@D)
 	clang -std=gnu11 -g -O1 $(WARN) -Wno-unused-command-line-argument -D_GNU_SOURCE \
 		-Iuapi -Ilib/include -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ $< $(LIB_SRCS) -lpthread -ldl
+		-fno-sanitize-recover=all -o $@ $< $(LIB_SRCS) $(LIB_ASM) -lpthread -ldl
 fuzz: $(FUZZERS)
 tests: $(FUZZERS)
 .PHONY: fuzz

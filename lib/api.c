@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "obj.h"
+#include "tls.h"
 
 #define KNOWN_MODES (RTLD_LAZY | RTLD_NOW | RTLD_GLOBAL | RTLD_LOCAL | RTLD_NOLOAD | \
 		     RTLD_NODELETE | RTLD_DEEPBIND)
@@ -112,11 +113,9 @@ static void *sym_lookup(void *handle, const char *name, const char *version)
 		const Elf64_Sym *s = kdl_sym_in(o->scope[i], &r);
 
 		if (s) {
-			if (ELF64_ST_TYPE(s->st_info) == STT_TLS) {
-				kdl_set_error("%s: %s is thread-local, which is not supported yet",
-					      o->scope[i]->name, name);
-				return NULL;
-			}
+			/* dlsym's rule: a TLS symbol's address in this thread. */
+			if (ELF64_ST_TYPE(s->st_info) == STT_TLS)
+				return kdl_tls_sym_addr(o->scope[i], s->st_value);
 			return (void *)kdl_sym_value(o->scope[i], s);
 		}
 	}

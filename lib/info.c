@@ -1,5 +1,6 @@
 /* info.c - kdl_info(): what libkdl knows about a loaded object. */
 #include "obj.h"
+#include "tls.h"
 
 static int info_global(int request, void *arg)
 {
@@ -69,7 +70,7 @@ int kdl_info(void *handle, int request, void *arg)
 		*(size_t *)arg = o->tls_modid;
 		return 0;
 	case KDL_INFO_TLS_BLOCK:
-		*(void **)arg = NULL;
+		*(void **)arg = kdl_tls_sym_addr(o, 0);
 		return 0;
 	case KDL_INFO_ZERO_COPY:
 		*(int *)arg = !o->system && o->zero_copy;

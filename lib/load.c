@@ -7,6 +7,7 @@
 
 #include "obj.h"
 #include "source.h"
+#include "tls.h"
 
 #define PAGE 4096ULL
 #define HEAD_READ 1024
@@ -45,6 +46,8 @@ void kdl_obj_destroy(struct kdl_obj *o)
 	if (!o)
 		return;
 	kdl_eh_deregister(o);
+	if (o->tls_modid && !o->system)
+		kdl_tls_unregister(o->tls_modid);
 	if (o->map.len) {
 		if (o->map.backend == KDL_BACKEND_KERNEL)
 			kdl_unmap_kernel(&o->map);
@@ -52,6 +55,9 @@ void kdl_obj_destroy(struct kdl_obj *o)
 			kdl_unmap_user(&o->map);
 	}
 	o->magic = 0;
+	for (size_t i = 0; i < o->ntlsdesc; i++)
+		free(o->tlsdesc[i]);
+	free(o->tlsdesc);
 	kdl_dyninfo_free(&o->dyn);
 	free(o->deps);
 	free(o->scope);
@@ -146,10 +152,6 @@ static struct kdl_obj *load_one(struct load_txn *t, struct kdl_source *s, char *
 	o->zero_copy = !s->copied;
 	if (read_head(s, o, o->name))
 		goto fail;
-	if (o->elf.tls && o->elf.tls->p_memsz) {
-		kdl_set_error("%s: thread-local storage (PT_TLS) is not supported yet", o->name);
-		goto fail;
-	}
 	backend = kdl_backend_pick(t->flags);
 	if (backend < 0)
 		goto fail;
@@ -166,6 +168,14 @@ static struct kdl_obj *load_one(struct load_txn *t, struct kdl_source *s, char *
 		goto fail_nomem;
 	if (kdl_dyn_read(o, &o->elf))
 		goto fail;
+	if (o->elf.tls && o->elf.tls->p_memsz) {
+		const Elf64_Phdr *p = o->elf.tls;
+
+		o->tls_modid = kdl_tls_register((const void *)(o->bias + p->p_vaddr), p->p_filesz,
+						p->p_memsz, p->p_align, o->name);
+		if (!o->tls_modid)
+			goto fail;
+	}
 	base_name = strrchr(o->name, '/');
 	if (!o->soname)
 		o->soname = base_name ? base_name + 1 : o->name;

@@ -84,6 +84,8 @@ struct kdl_obj {
 	uint64_t relro_start, relro_end;	/* absolute, page aligned */
 	uint64_t wr_lo, wr_hi;		/* first writable PT_LOAD, image vaddrs */
 	size_t nrelative;		/* DT_RELACOUNT: leading RELATIVE entries */
+	void **tlsdesc;			/* TLS descriptor arguments it owns */
+	size_t ntlsdesc, captlsdesc;
 	const void *eh_frame;		/* registered with the unwinder */
 	void *eh_object;
 	size_t tls_modid;
@@ -170,6 +172,9 @@ KDL_HIDDEN int kdl_lookup(const struct kdl_obj *requester, struct kdl_symref *r,
 			  struct kdl_def *out);
 
 /* reloc.c */
+struct kdl_tls_index;
+KDL_HIDDEN struct kdl_tls_index *kdl_obj_tlsdesc_arg(struct kdl_obj *o, size_t modid,
+						     size_t offset);
 KDL_HIDDEN int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local,
 			    size_t nlocal);
 KDL_HIDDEN int kdl_protect_relro(struct kdl_obj *o);

@@ -5,6 +5,7 @@
 
 #include "arch_x86_64.h"
 #include "obj.h"
+#include "tls.h"
 
 #define PAGE 4096ULL
 
@@ -65,8 +66,17 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def, uintptr
 	} else {
 		uint32_t vh = 0;
 		const char *ver = ref_version(o, idx, &vh);
+		const char *name = o->dyn.strtab + ref->st_name;
 
-		kdl_symref_init_hashed(&r, o->dyn.strtab + ref->st_name, ver, vh);
+		/* kdl's modules are not glibc's: kdl-loaded code gets kdl's
+		 * __tls_get_addr, which passes glibc's modules on to glibc. */
+		if (!strcmp(name, "__tls_get_addr")) {
+			def->obj = NULL;
+			def->sym = NULL;
+			*value = (uintptr_t)kdl_tls_get_addr_entry;
+			goto cache;
+		}
+		kdl_symref_init_hashed(&r, name, ver, vh);
 		if (kdl_lookup(o, &r, c->local, c->nlocal, def)) {
 			if (ELF64_ST_BIND(ref->st_info) != STB_WEAK) {
 				kdl_set_error("%s: symbol not found: %s%s%s", o->name, r.name,
@@ -80,6 +90,7 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def, uintptr
 	/* TLS symbols have no address; DTPMOD/DTPOFF use the definition. */
 	*value = def->sym && ELF64_ST_TYPE(def->sym->st_info) != STT_TLS ?
 		 kdl_sym_value(def->obj, def->sym) : 0;
+cache:
 	c->cache[idx] = *def;
 	c->value[idx] = *value;
 	c->cached[idx] = 1;
@@ -118,19 +129,43 @@ static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, bool irelative_pass
 	if (symidx && k != REL_RELATIVE && k != REL_IRELATIVE && resolve(c, symidx, &def, &s))
 		return -1;
 	switch (k) {
-	case REL_DTPMOD: case REL_DTPOFF:
-		/* A TLS variable of the process's own objects: glibc's module id
-		 * and offset, for glibc's __tls_get_addr. */
-		if (def.obj && def.obj->system && def.obj->tls_modid) {
-			*(uint64_t *)where = k == REL_DTPMOD ? def.obj->tls_modid :
-							      def.sym->st_value + a;
-			return 0;
+	case REL_DTPMOD: case REL_DTPOFF: {
+		/* Symbol 0 is the object's own module (local dynamic).  A
+		 * module of the process's gets glibc's id, one of ours kdl's;
+		 * the __tls_get_addr kdl hands out tells them apart. */
+		const struct kdl_obj *m = symidx ? def.obj : o;
+
+		if (!m || !m->tls_modid) {
+			kdl_set_error("%s: TLS relocation (type %u) against %s, which has no TLS",
+				      o->name, type, m ? m->name : "an undefined symbol");
+			return -1;
 		}
-		/* fall through */
-	case REL_TPOFF: case REL_TLSDESC:
-		kdl_set_error("%s: thread-local storage relocation (type %u) against %s is not supported yet",
-			      o->name, type, def.obj ? def.obj->name : "this object");
+		*(uint64_t *)where = k == REL_DTPMOD ? m->tls_modid :
+				     (symidx ? def.sym->st_value : 0) + a;
+		return 0;
+	}
+	case REL_TPOFF:
+		kdl_set_error("%s: initial-exec TLS (R_X86_64_TPOFF64) needs static TLS, which an object loaded at run time cannot have",
+			      o->name);
 		return -1;
+	case REL_TLSDESC: {
+		/* A descriptor { resolver, argument } for one of kdl's modules;
+		 * the process's modules would need glibc's private resolvers. */
+		const struct kdl_obj *m = symidx ? def.obj : o;
+		struct kdl_tls_index *ti;
+
+		if (!m || m->system || !m->tls_modid) {
+			kdl_set_error("%s: TLS descriptor (R_X86_64_TLSDESC) against %s: only objects kdl loaded are supported",
+				      o->name, m ? m->name : "an undefined symbol");
+			return -1;
+		}
+		ti = kdl_obj_tlsdesc_arg(o, m->tls_modid, (symidx ? def.sym->st_value : 0) + a);
+		if (!ti)
+			return -1;
+		((uint64_t *)where)[0] = (uintptr_t)kdl_tlsdesc_dynamic;
+		((uint64_t *)where)[1] = (uintptr_t)ti;
+		return 0;
+	}
 	case REL_RELATIVE:
 		*(uint64_t *)where = o->bias + a;
 		break;
@@ -199,6 +234,33 @@ static inline int reloc_fast(struct reloc_ctx *c, const Elf64_Rela *rel)
 		}
 	}
 	return apply(c, rel, false);
+}
+
+/* The argument of a TLS descriptor: owned by @o, freed with it. */
+struct kdl_tls_index *kdl_obj_tlsdesc_arg(struct kdl_obj *o, size_t modid, size_t offset)
+{
+	struct kdl_tls_index *ti = malloc(sizeof(*ti));
+
+	if (ti && o->ntlsdesc == o->captlsdesc) {
+		size_t nc = o->captlsdesc ? o->captlsdesc * 2 : 8;
+		void **na = realloc(o->tlsdesc, nc * sizeof(*na));
+
+		if (!na) {
+			free(ti);
+			ti = NULL;
+		} else {
+			o->tlsdesc = na;
+			o->captlsdesc = nc;
+		}
+	}
+	if (!ti) {
+		kdl_set_error("%s: out of memory for a TLS descriptor", o->name);
+		return NULL;
+	}
+	ti->module = modid;
+	ti->offset = offset;
+	o->tlsdesc[o->ntlsdesc++] = ti;
+	return ti;
 }
 
 /* DT_RELR: an address entry relocates one word and sets the cursor; each

@@ -8,7 +8,7 @@ xz-utils cpio kmod busybox-static qemu-system-x86
 linux-image-amd64 linux-headers-amd64 linux-source-6.1
 liburing-dev bats zip unzip python3
 zlib1g-dev libsqlite3-dev libssl-dev libpython3.11 libicu72 libxml2
-libzstd1 liblzma5 libbz2-1.0 libpng16-16 libstdc++6"
+libzstd1 liblzma5 libbz2-1.0 libpng16-16 libstdc++6 libcurl4"
 
 missing=
 for p in $pkgs; do

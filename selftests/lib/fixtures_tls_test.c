@@ -1,11 +1,9 @@
 /*
  * fixtures_tls_test.c - TLS in loaded objects: libfx_tls.so (general
- * dynamic, __tls_get_addr) and libfx_tls_desc.so (TLSDESC).
- *
- * *** TLS SUPPORT IS LATER WORK ***  Until it lands, kdl_open may refuse
- * these objects; the test then only checks that the refusal is clean (a
- * kdl_error() mentioning TLS, nothing left mapped) and reports SKIP.  Once
- * the loader accepts them, the per-thread behaviour is checked for real.
+ * dynamic, __tls_get_addr) and libfx_tls_desc.so (TLSDESC), each checked
+ * per thread.  A loader that refuses one must say why (a kdl_error()
+ * mentioning TLS) and leave nothing mapped; the test then reports SKIP
+ * (under the glibc shim, say).
  */
 #include <pthread.h>
 
