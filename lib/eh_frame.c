@@ -62,8 +62,13 @@ static void *unwinder_sym(const char *name)
 	struct kdl_symref r;
 	const Elf64_Sym *s;
 
-	if (!g)
-		return dlsym(RTLD_DEFAULT, name);
+	if (!g) {
+		void *v = dlsym(RTLD_DEFAULT, name);
+
+		if (!v)
+			dlerror();	/* not the caller's error to find later */
+		return v;
+	}
 	kdl_symref_init(&r, name, NULL);
 	s = kdl_sym_in(g, &r);
 	return s ? (void *)kdl_sym_value(g, s) : NULL;

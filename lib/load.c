@@ -421,7 +421,7 @@ static struct kdl_obj *load_locked(struct load_txn *t, const struct kdl_request 
 		}
 		if (!strchr(name, '/') && (root = find_soname(t, name)))
 			goto reuse;
-		fd = kdl_search(name, NULL, t->ns, &path);
+		fd = kdl_search(name, req->loader, t->ns, &path);
 		if (fd < 0)
 			return NULL;
 		r = kdl_source_fd(&s, fd, 0, 0, path);

@@ -192,6 +192,7 @@ struct kdl_request {
 	uint64_t offset;
 	const void *buf;	/* kdl_memopen: the image */
 	size_t len;
+	const struct kdl_obj *loader;	/* whose RPATH/RUNPATH/$ORIGIN apply */
 };
 KDL_HIDDEN struct kdl_obj *kdl_load_tree(const struct kdl_request *req, int mode,
 					 const struct kdl_load_args *args);
@@ -201,6 +202,10 @@ KDL_HIDDEN void kdl_obj_destroy(struct kdl_obj *o);
 /* eh_frame.c */
 KDL_HIDDEN void kdl_eh_register(struct kdl_obj *o);
 KDL_HIDDEN void kdl_eh_deregister(struct kdl_obj *o);
+
+/* dlfcn_shim.c: the kdl answer to a dlfcn call kdl-loaded code makes,
+ * or NULL when @name is not one. */
+KDL_HIDDEN void *kdl_dlfcn_shim(const char *name);
 
 /* init.c */
 KDL_HIDDEN void kdl_run_inits(struct kdl_obj *root);

@@ -76,6 +76,12 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def, uintptr
 			*value = (uintptr_t)kdl_tls_get_addr_entry;
 			goto cache;
 		}
+		/* Its dlopen/dlsym/... are answered in its own namespace. */
+		if ((*value = (uintptr_t)kdl_dlfcn_shim(name))) {
+			def->obj = NULL;
+			def->sym = NULL;
+			goto cache;
+		}
 		kdl_symref_init_hashed(&r, name, ver, vh);
 		if (kdl_lookup(o, &r, c->local, c->nlocal, def)) {
 			if (ELF64_ST_BIND(ref->st_info) != STB_WEAK) {

@@ -60,6 +60,20 @@ setup() {
 	[[ "$output" == *"sum 45"* ]]
 }
 
+@test "kdl run: Python's C extension modules load through kdl's dlopen" {
+	# _ssl, _hashlib, _ctypes and _decimal live in lib-dynload and bind to
+	# the kdl-loaded libpython: glibc's dlopen could not resolve them.
+	ASAN_OPTIONS=detect_leaks=0 run "$KDL" run libpython3.11.so.1.0:Py_BytesMain -c '
+import _ssl, _hashlib, _ctypes, _decimal, sys
+print("ssl", _ssl.OPENSSL_VERSION.split()[0])
+print("ext", _decimal.__file__.split("/")[-1])
+print("dec", _decimal.Decimal(1) / 8)'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ssl OpenSSL"* ]]
+	[[ "$output" == *"ext _decimal.cpython-311-x86_64-linux-gnu.so"* ]]
+	[[ "$output" == *"dec 0.125"* ]]
+}
+
 @test "kdl run with a missing symbol fails with its name" {
 	run -127 "$KDL" run libz.so.1:no_such_function_here
 	[ "$status" -eq 127 ]

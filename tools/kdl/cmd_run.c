@@ -26,7 +26,9 @@ int cmd_run(int argc, char **argv)
 		*colon = '\0';
 		sym = colon + 1;
 	}
-	h = kdl_open(lib, RTLD_NOW, NULL);
+	/* Global, as an executable's libraries are: objects it dlopen()s bind
+	 * to its symbols. */
+	h = kdl_open(lib, RTLD_NOW | RTLD_GLOBAL, NULL);
 	if (!h) {
 		fprintf(stderr, "kdl run: %s\n", kdl_error());
 		free(lib);
