@@ -22,6 +22,7 @@ struct load_txn {
 	unsigned int flags;
 	struct kdl_ns *ns;
 	const char *root_name;	/* display name for the root */
+	unsigned int link_depth; /* namespace links being followed */
 };
 
 static int push(struct kdl_obj ***a, size_t *n, size_t *cap, struct kdl_obj *o)
@@ -77,18 +78,21 @@ static struct kdl_obj *find_loaded(struct load_txn *t, dev_t dev, ino_t ino, uin
 		    o->src_base == off)
 			return o;
 	for (size_t i = 0; i < t->n; i++)
-		if (t->objs[i]->dev == dev && t->objs[i]->ino == ino && t->objs[i]->src_base == off)
+		if (t->objs[i]->ns == t->ns && t->objs[i]->dev == dev && t->objs[i]->ino == ino &&
+		    t->objs[i]->src_base == off)
 			return t->objs[i];
 	return NULL;
 }
 
+/* @soname among @t->ns's objects, loaded or being loaded. */
 static struct kdl_obj *find_soname(struct load_txn *t, const char *soname)
 {
 	for (struct kdl_obj *o = kdl_objs; o; o = o->next)
 		if (o->ns == t->ns && o->soname && !strcmp(o->soname, soname))
 			return o;
 	for (size_t i = 0; i < t->n; i++)
-		if (t->objs[i]->soname && !strcmp(t->objs[i]->soname, soname))
+		if (t->objs[i]->ns == t->ns && t->objs[i]->soname &&
+		    !strcmp(t->objs[i]->soname, soname))
 			return t->objs[i];
 	return NULL;
 }
@@ -260,8 +264,26 @@ static struct kdl_obj *resolve_needed(struct load_txn *t, struct kdl_obj *o, con
 	int fd;
 
 	if (!strchr(name, '/')) {
-		if (kdl_is_runtime_group(name))
+		struct kdl_ns *to;
+
+		if (kdl_ns_shares(t->ns, name))
 			return kdl_process_runtime_dep(name, o->name);
+		/* A linked soname comes from (and is loaded into) the
+		 * namespace it is linked to. */
+		if ((to = kdl_ns_link_target(t->ns, name))) {
+			struct kdl_ns *mine = t->ns;
+
+			if (++t->link_depth > 8) {
+				kdl_set_error("%s: needed by %s: namespace links go round in a cycle",
+					      name, o->name);
+				return NULL;
+			}
+			t->ns = to;
+			d = resolve_needed(t, o, name);
+			t->ns = mine;
+			t->link_depth--;
+			return d;
+		}
 		d = find_soname(t, name);
 		if (d)
 			return d;
@@ -414,7 +436,7 @@ static struct kdl_obj *load_locked(struct load_txn *t, const struct kdl_request 
 		free(zip);
 		free(entry);
 	} else {
-		if (!strchr(name, '/') && kdl_is_runtime_group(name)) {
+		if (!strchr(name, '/') && kdl_ns_shares(t->ns, name)) {
 			if (mode & RTLD_NOLOAD)
 				return kdl_process_find(name);
 			return kdl_process_runtime_dep(name, "kdl_open");

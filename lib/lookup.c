@@ -21,17 +21,18 @@ static bool try_obj(const struct kdl_obj *o, struct kdl_symref *r, struct kdl_de
  *     RTLD_DEEPBIND;
  *  4. the process's objects: in the default namespace all of them in
  *     glibc's order (main program first, so its interposers win as they
- *     do for glibc's own objects); in an isolated one the runtime group.
+ *     do for glibc's own objects); in a created one the definitions of
+ *     the runtime group and of the sonames it shares, or an earlier
+ *     object's that interposes on them.
  * Returns 0 with *out filled, or -1 when nothing defines the symbol.
  */
 int kdl_lookup(const struct kdl_obj *requester, struct kdl_symref *r,
 	       struct kdl_obj *const *local, size_t nlocal, struct kdl_def *out)
 {
 	const struct kdl_ns *ns = requester ? requester->ns : &kdl_default_ns;
+	bool deep = requester && (requester->mode & RTLD_DEEPBIND);
 	struct kdl_obj *const *procs;
 	size_t nprocs;
-
-	bool deep = requester && (requester->mode & RTLD_DEEPBIND);
 
 	if (requester && requester->symbolic && try_obj(requester, r, out))
 		return 0;
@@ -47,11 +48,24 @@ int kdl_lookup(const struct kdl_obj *requester, struct kdl_symref *r,
 					return 0;
 	}
 	procs = kdl_process_objs(&nprocs);
+	if (!ns || !ns->isolated) {
+		for (size_t i = 0; i < nprocs; i++)
+			if (try_obj(procs[i], r, out))
+				return 0;
+		return -1;
+	}
+	/* A created namespace sees what it shares -- but as glibc's global
+	 * scope sees it: an earlier object of the process that interposes
+	 * (the program's own malloc, ASan's, an LD_PRELOAD) wins, or the
+	 * namespace would allocate from one malloc and free into another. */
 	for (size_t i = 0; i < nprocs; i++) {
-		if (ns && ns->isolated && !kdl_is_runtime_group(procs[i]->soname))
+		if (!kdl_ns_shares(ns, procs[i]->soname) || !try_obj(procs[i], r, out))
 			continue;
-		if (try_obj(procs[i], r, out))
-			return 0;
+		for (size_t j = 0; j < i; j++)
+			if (try_obj(procs[j], r, out))
+				return 0;
+		try_obj(procs[i], r, out);
+		return 0;
 	}
 	return -1;
 }

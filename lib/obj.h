@@ -39,12 +39,27 @@ struct kdl_dyninfo {
 
 enum kdl_init_state { KDL_INIT_NONE, KDL_INIT_RUNNING, KDL_INIT_DONE };
 
+struct kdl_ns_link;
+
+/* A namespace.  All fields under kdl_lock once it is in use. */
 struct kdl_ns {
 	const char *name;
 	struct kdl_obj **global;	/* RTLD_GLOBAL objects, in order */
 	size_t nglobal, capglobal;
-	bool isolated;			/* sees only the runtime group */
+	bool isolated;			/* sees only what it shares */
+	char *library_path;		/* searched before ld.so.cache */
+	char **shared;			/* sonames taken from the process */
+	size_t nshared;
+	struct kdl_ns_link *links;	/* sonames taken from other namespaces */
+	size_t nlinks;
 };
+
+/* ns.c */
+/* The process's copy serves @soname in @ns: the runtime group, or a
+ * soname the namespace was created to share. */
+KDL_HIDDEN bool kdl_ns_shares(const struct kdl_ns *ns, const char *soname);
+/* The namespace @ns takes @soname from, or NULL. */
+KDL_HIDDEN struct kdl_ns *kdl_ns_link_target(const struct kdl_ns *ns, const char *soname);
 
 #define KDL_OBJ_MAGIC 0x6b646c6f626a3031ull	/* "kdlobj01" */
 

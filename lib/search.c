@@ -175,7 +175,8 @@ int kdl_search(const char *name, const struct kdl_obj *loader, struct kdl_ns *ns
 		return fd;
 	if (loader && loader->runpath && (fd = try_list(loader->runpath, name, origin, path)) >= 0)
 		return fd;
-	(void)ns;
+	if (ns && ns->library_path && (fd = try_list(ns->library_path, name, origin, path)) >= 0)
+		return fd;
 	c = kdl_ldcache_find(name);
 	if (c && (fd = try_open(c)) >= 0) {
 		if (!(*path = strdup(c))) {
