@@ -1,5 +1,6 @@
 /* map_user.c - the userspace backend: reserve a span, fill it with mmap. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -124,6 +125,88 @@ fail_prot:
 	return -1;
 }
 
+/*
+ * Mirrors without the module: the image is also mapped at mirror_base +
+ * its address.  Segments no one writes map the same file pages privately
+ * in both views (coherent, since nothing writes them); writable segments,
+ * and any whose last file page needs zeroing, are copied into one memfd
+ * mapped MAP_SHARED in both views, so a write through either is seen in
+ * the other.  Like the module's default, the mirror replaces whatever was
+ * mapped at its address (a guest window reserved in advance).
+ */
+static bool mirror_shared(const struct kdl_elf_load *l)
+{
+	return (l->flags & PF_W) || l->memsz > l->filesz;
+}
+
+static uint64_t seg_pages(const struct kdl_elf_load *l)
+{
+	return PAGE_UP(l->vaddr + l->memsz) - PAGE_DOWN(l->vaddr);
+}
+
+static int mirror_fill(const struct kdl_elf *e, const struct kdl_src *src,
+		       struct kdl_mapping *m, const char *name)
+{
+	uint64_t total = 0, off = 0;
+	uintptr_t views[2] = { m->bias, m->bias + (m->mirror - m->start) };
+	int memfd = -1, ret = -1;
+
+	for (unsigned int i = 0; i < e->nload; i++)
+		if (mirror_shared(&e->load[i]))
+			total += seg_pages(&e->load[i]);
+	if (total) {
+		memfd = memfd_create("kdl-mirror", MFD_CLOEXEC);
+		if (memfd < 0 || ftruncate(memfd, total))
+			goto fail_errno;
+	}
+	for (unsigned int i = 0; i < e->nload; i++) {
+		const struct kdl_elf_load *l = &e->load[i];
+		uint64_t len = seg_pages(l), head = l->vaddr - PAGE_DOWN(l->vaddr);
+		bool shared = mirror_shared(l);
+
+		if (shared && l->filesz) {
+			/* The file's bytes, from the segment's first page up to
+			 * filesz; the memfd reads as zero after them. */
+			for (uint64_t done = 0, want = head + l->filesz; done < want;) {
+				loff_t in = src->base + PAGE_DOWN(l->offset) + done, out = off + done;
+				ssize_t r = copy_file_range(src->fd, &in, memfd, &out, want - done, 0);
+
+				if (r <= 0) {
+					char buf[65536];
+					size_t n = want - done < sizeof(buf) ? want - done : sizeof(buf);
+
+					r = pread(src->fd, buf, n, src->base + PAGE_DOWN(l->offset) + done);
+					if (r > 0)
+						r = pwrite(memfd, buf, r, off + done);
+					if (r <= 0)
+						goto fail_errno;
+				}
+				done += r;
+			}
+		}
+		for (int v = 0; v < 2; v++) {
+			void *at = (void *)(views[v] + PAGE_DOWN(l->vaddr));
+			void *p = shared ?
+				mmap(at, len, kdl_prot(l->flags), MAP_SHARED | MAP_FIXED, memfd, off) :
+				mmap(at, len, kdl_prot(l->flags), MAP_PRIVATE | MAP_FIXED, src->fd,
+				     src->base + PAGE_DOWN(l->offset));
+
+			if (p == MAP_FAILED)
+				goto fail_errno;
+		}
+		if (shared)
+			off += len;
+	}
+	ret = 0;
+	goto out;
+fail_errno:
+	kdl_set_error("%s: mirrored mapping: %s", name, strerror(errno));
+out:
+	if (memfd >= 0)
+		close(memfd);
+	return ret;
+}
+
 int kdl_map_user(const struct kdl_elf *e, const struct kdl_src *src,
 		 const struct kdl_placement *pl, struct kdl_mapping *m, const char *name)
 {
@@ -139,8 +222,9 @@ int kdl_map_user(const struct kdl_elf *e, const struct kdl_src *src,
 			      name, (unsigned long long)src->base);
 		return -1;
 	}
-	if (pl->flags & KDL_LOAD_MIRROR) {
-		kdl_set_error("%s: mirrors need the kernel backend (/dev/kdl)", name);
+	if ((pl->flags & KDL_LOAD_MIRROR) && (pl->mirror_base % PAGE || !pl->mirror_base)) {
+		kdl_set_error("%s: mirror base 0x%llx: expected a non-zero multiple of the page size",
+			      name, (unsigned long long)pl->mirror_base);
 		return -1;
 	}
 	if (pl->flags & KDL_LOAD_FIXED)
@@ -162,6 +246,26 @@ int kdl_map_user(const struct kdl_elf *e, const struct kdl_src *src,
 	m->bias = m->start - e->min_vaddr;
 	m->mirror = 0;
 	m->backend = KDL_BACKEND_USER;
+	if (pl->flags & KDL_LOAD_MIRROR) {
+		uintptr_t mir;
+
+		if (__builtin_add_overflow(pl->mirror_base, m->start, &mir) ||
+		    mir + m->len < mir || mir < m->start + m->len ||
+		    mmap((void *)mir, m->len, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED) {
+			kdl_set_error("%s: mirror at 0x%llx + 0x%llx: out of reach or refused", name,
+				      (unsigned long long)pl->mirror_base,
+				      (unsigned long long)m->start);
+			kdl_unmap_user(m);
+			return -1;
+		}
+		m->mirror = mir;
+		if (mirror_fill(e, src, m, name)) {
+			kdl_unmap_user(m);
+			return -1;
+		}
+		return 0;
+	}
 	for (unsigned int i = 0; i < e->nload; i++) {
 		if (map_segment(&e->load[i], src, m->bias, name)) {
 			kdl_unmap_user(m);
@@ -173,7 +277,11 @@ int kdl_map_user(const struct kdl_elf *e, const struct kdl_src *src,
 
 void kdl_unmap_user(struct kdl_mapping *m)
 {
-	if (m->len)
+	if (m->len) {
 		munmap((void *)m->start, m->len);
+		if (m->mirror)
+			munmap((void *)m->mirror, m->len);
+	}
 	m->len = 0;
+	m->mirror = 0;
 }
