@@ -252,29 +252,16 @@ static int version_index(struct kdl_dyninfo *d, const char *name)
 		return 0;
 	/* Size the table by the largest index in use. */
 	d->nver = 2;
-	for (size_t i = 0; vd && i < d->verdefnum; i++) {
+	for (size_t i = 0; vd && i < d->verdefnum; i++, vd = verdef_next(vd))
 		if ((size_t)(vd->vd_ndx & 0x7fff) >= d->nver)
 			d->nver = (vd->vd_ndx & 0x7fff) + 1;
-		if (!vd->vd_next)
-			break;
-		vd = (const void *)((const char *)vd + vd->vd_next);
-	}
-	for (size_t i = 0; vn && i < d->verneednum; i++) {
-		const Elf64_Vernaux *a = (const void *)((const char *)vn + vn->vn_aux);
+	for (size_t i = 0; vn && i < d->verneednum; i++, vn = verneed_next(vn)) {
+		const Elf64_Vernaux *a = verneed_aux(vn);
 
-		for (unsigned int j = 0; j < vn->vn_cnt; j++) {
+		for (unsigned int j = 0; a && j < vn->vn_cnt; j++, a = vernaux_next(a))
 			if ((size_t)(a->vna_other & 0x7fff) >= d->nver)
 				d->nver = (a->vna_other & 0x7fff) + 1;
-			if (!a->vna_next)
-				break;
-			a = (const void *)((const char *)a + a->vna_next);
-		}
-		if (!vn->vn_next)
-			break;
-		vn = (const void *)((const char *)vn + vn->vn_next);
 	}
-	vd = d->verdef;
-	vn = d->verneed;
 	d->vername = calloc(d->nver, sizeof(*d->vername));
 	d->verhash = calloc(d->nver, sizeof(*d->verhash));
 	if (!d->vername || !d->verhash) {
@@ -285,28 +272,16 @@ static int version_index(struct kdl_dyninfo *d, const char *name)
 		kdl_set_error("%s: out of memory for version tables", name);
 		return -1;
 	}
-	for (size_t i = 0; vd && i < d->verdefnum; i++) {
-		if (vd->vd_cnt) {
-			const Elf64_Verdaux *a = (const void *)((const char *)vd + vd->vd_aux);
+	vd = d->verdef;
+	for (size_t i = 0; vd && i < d->verdefnum; i++, vd = verdef_next(vd))
+		if (vd->vd_cnt)
+			version_index_set(d, vd->vd_ndx & 0x7fff, verdef_aux(vd)->vda_name, vd->vd_hash);
+	vn = d->verneed;
+	for (size_t i = 0; vn && i < d->verneednum; i++, vn = verneed_next(vn)) {
+		const Elf64_Vernaux *a = verneed_aux(vn);
 
-			version_index_set(d, vd->vd_ndx & 0x7fff, a->vda_name, vd->vd_hash);
-		}
-		if (!vd->vd_next)
-			break;
-		vd = (const void *)((const char *)vd + vd->vd_next);
-	}
-	for (size_t i = 0; vn && i < d->verneednum; i++) {
-		const Elf64_Vernaux *a = (const void *)((const char *)vn + vn->vn_aux);
-
-		for (unsigned int j = 0; j < vn->vn_cnt; j++) {
+		for (unsigned int j = 0; a && j < vn->vn_cnt; j++, a = vernaux_next(a))
 			version_index_set(d, a->vna_other & 0x7fff, a->vna_name, a->vna_hash);
-			if (!a->vna_next)
-				break;
-			a = (const void *)((const char *)a + a->vna_next);
-		}
-		if (!vn->vn_next)
-			break;
-		vn = (const void *)((const char *)vn + vn->vn_next);
 	}
 	return 0;
 }

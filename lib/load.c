@@ -311,15 +311,12 @@ static bool has_verdef(const struct kdl_obj *d, const char *name, uint32_t hash)
 
 	if (!vd)
 		return d->system;	/* glibc's objects: trust what glibc loaded */
-	for (size_t i = 0; i < d->dyn.verdefnum; i++) {
-		const Elf64_Verdaux *a = (const void *)((const char *)vd + vd->vd_aux);
+	for (size_t i = 0; vd && i < d->dyn.verdefnum; i++, vd = verdef_next(vd)) {
+		const Elf64_Verdaux *a = verdef_aux(vd);
 
 		if (vd->vd_hash == hash && vd->vd_cnt && a->vda_name < d->dyn.strsz &&
 		    !strcmp(d->dyn.strtab + a->vda_name, name))
 			return true;
-		if (!vd->vd_next)
-			break;
-		vd = (const void *)((const char *)vd + vd->vd_next);
 	}
 	return false;
 }
@@ -330,15 +327,15 @@ static int check_versions(const struct kdl_obj *o)
 {
 	const Elf64_Verneed *vn = o->dyn.verneed;
 
-	for (size_t i = 0; vn && i < o->dyn.verneednum; i++) {
+	for (size_t i = 0; vn && i < o->dyn.verneednum; i++, vn = verneed_next(vn)) {
 		const char *file = vn->vn_file < o->dyn.strsz ? o->dyn.strtab + vn->vn_file : "";
 		const struct kdl_obj *dep = NULL;
-		const Elf64_Vernaux *a = (const void *)((const char *)vn + vn->vn_aux);
+		const Elf64_Vernaux *a = verneed_aux(vn);
 
 		for (size_t j = 0; j < o->ndeps && !dep; j++)
 			if (o->deps[j]->soname && !strcmp(o->deps[j]->soname, file))
 				dep = o->deps[j];
-		for (unsigned int j = 0; dep && j < vn->vn_cnt; j++) {
+		for (unsigned int j = 0; dep && a && j < vn->vn_cnt; j++, a = vernaux_next(a)) {
 			const char *v = a->vna_name < o->dyn.strsz ? o->dyn.strtab + a->vna_name : "";
 
 			if (!(a->vna_flags & VER_FLG_WEAK) && !has_verdef(dep, v, a->vna_hash)) {
@@ -346,13 +343,7 @@ static int check_versions(const struct kdl_obj *o)
 					      o->name);
 				return -1;
 			}
-			if (!a->vna_next)
-				break;
-			a = (const void *)((const char *)a + a->vna_next);
 		}
-		if (!vn->vn_next)
-			break;
-		vn = (const void *)((const char *)vn + vn->vn_next);
 	}
 	return 0;
 }

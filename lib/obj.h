@@ -143,6 +143,33 @@ static inline bool kdl_elf_contains_mapped(const struct kdl_obj *o, uint64_t vad
 	return kdl_elf_contains(&o->elf, vaddr, len, PF_W);
 }
 
+/* Steps along DT_VERDEF / DT_VERNEED chains, whose links the intake
+ * checked (dynamic.c); NULL at the end of a chain. */
+static inline const Elf64_Verdef *verdef_next(const Elf64_Verdef *vd)
+{
+	return vd->vd_next ? (const void *)((const char *)vd + vd->vd_next) : NULL;
+}
+
+static inline const Elf64_Verdaux *verdef_aux(const Elf64_Verdef *vd)
+{
+	return (const void *)((const char *)vd + vd->vd_aux);
+}
+
+static inline const Elf64_Verneed *verneed_next(const Elf64_Verneed *vn)
+{
+	return vn->vn_next ? (const void *)((const char *)vn + vn->vn_next) : NULL;
+}
+
+static inline const Elf64_Vernaux *verneed_aux(const Elf64_Verneed *vn)
+{
+	return (const void *)((const char *)vn + vn->vn_aux);
+}
+
+static inline const Elf64_Vernaux *vernaux_next(const Elf64_Vernaux *a)
+{
+	return a->vna_next ? (const void *)((const char *)a + a->vna_next) : NULL;
+}
+
 /* dynamic.c */
 KDL_HIDDEN int kdl_dyn_read(struct kdl_obj *o, const struct kdl_elf *e);
 KDL_HIDDEN int kdl_dyn_lookup_tables(struct kdl_dyninfo *d, const Elf64_Dyn *dyn,
