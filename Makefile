@@ -39,7 +39,7 @@ all: deps lib tools module tests examples
 deps:
 	@tools/deps.sh
 
-lib: $(B)/lib/libkdl.so $(B)/lib/libkdl.a
+lib: $(B)/lib/libkdl.so $(B)/lib/libkdl.a $(B)/lib/libkdl_preload.so
 tools: $(B)/tools/kdl
 tests: $(LIBTESTS) $(KTESTS)
 examples: $(EXAMPLES)
@@ -59,6 +59,10 @@ $(B)/lib/libkdl.so: $(LIB_OBJS) lib/libkdl.map
 	$(CC) $(SANFLAGS) -shared -Wl,-soname,libkdl.so.0 -Wl,--version-script=lib/libkdl.map \
 		-Wl,-z,defs -Wl,-z,now -Wl,-z,relro -o $@ $(LIB_OBJS) $(LDLIBS_LIB)
 	ln -sf libkdl.so $(B)/lib/libkdl.so.0
+
+# The preload shim: tools/preload/, a library that links libkdl.
+$(B)/lib/libkdl_preload.so: tools/preload/preload.c $(B)/lib/libkdl.so lib/include/kdl.h
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -L$(B)/lib -lkdl -Wl,-rpath,'$$ORIGIN'
 
 $(B)/lib/libkdl.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -149,6 +153,7 @@ install: lib tools
 	install -m 755 $(B)/lib/libkdl.so $(DESTDIR)$(PREFIX)/lib/libkdl.so.0
 	ln -sf libkdl.so.0 $(DESTDIR)$(PREFIX)/lib/libkdl.so
 	install -m 644 $(B)/lib/libkdl.a $(DESTDIR)$(PREFIX)/lib/libkdl.a
+	install -m 755 $(B)/lib/libkdl_preload.so $(DESTDIR)$(PREFIX)/lib/libkdl_preload.so
 	install -m 644 lib/include/kdl.h $(DESTDIR)$(PREFIX)/include/kdl.h
 	install -m 644 uapi/linux/kdl.h $(DESTDIR)$(PREFIX)/include/linux/kdl.h
 	install -m 755 $(B)/tools/kdl $(DESTDIR)$(PREFIX)/bin/kdl
