@@ -70,14 +70,14 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def, uintptr
 
 		/* kdl's modules are not glibc's: kdl-loaded code gets kdl's
 		 * __tls_get_addr, which passes glibc's modules on to glibc. */
-		if (!strcmp(name, "__tls_get_addr")) {
+		if (name[0] == '_' && name[1] == '_' && !strcmp(name, "__tls_get_addr")) {
 			def->obj = NULL;
 			def->sym = NULL;
 			*value = (uintptr_t)kdl_tls_get_addr_entry;
 			goto cache;
 		}
 		/* Its dlopen/dlsym/... are answered in its own namespace. */
-		if ((*value = (uintptr_t)kdl_dlfcn_shim(name))) {
+		if (name[0] == 'd' && name[1] == 'l' && (*value = (uintptr_t)kdl_dlfcn_shim(name))) {
 			def->obj = NULL;
 			def->sym = NULL;
 			goto cache;
