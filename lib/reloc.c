@@ -16,8 +16,36 @@ struct reloc_ctx {
 	struct kdl_def *cache;		/* per symbol index, this pass */
 	uintptr_t *value;		/* its run-time address */
 	uint8_t *cached;
-	size_t nirelative;		/* IRELATIVE entries seen, for pass 2 */
+	size_t nlater[3];		/* entries seen for each later pass */
 };
+
+/*
+ * The main pass applies everything but IRELATIVE, which runs once all its
+ * resolver may read is in place, and TPOFF64, whose static TLS block is
+ * made from the object's init image as relocated (a .tdata may hold
+ * RELATIVE pointers).
+ */
+enum pass { PASS_MAIN, PASS_IRELATIVE, PASS_TPOFF };
+
+static enum pass pass_of(enum kdl_rel k)
+{
+	return k == REL_IRELATIVE ? PASS_IRELATIVE : k == REL_TPOFF ? PASS_TPOFF : PASS_MAIN;
+}
+
+/* The object whose TLS block a TLS relocation of @o names: symbol 0 is
+ * @o's own (local dynamic), else the definition's. */
+static const struct kdl_obj *tls_module(const struct kdl_obj *o, size_t symidx,
+					const struct kdl_def *def, unsigned int type)
+{
+	const struct kdl_obj *m = symidx ? def->obj : o;
+
+	if (!m || !m->tls_modid) {
+		kdl_set_error("%s: TLS relocation (type %u) against %s, which has no TLS",
+			      o->name, type, m ? m->name : "an undefined symbol");
+		return NULL;
+	}
+	return m;
+}
 
 /* The version a reference names, from DT_VERSYM + DT_VERNEED. */
 static const char *ref_version(const struct kdl_obj *o, size_t idx, uint32_t *hash)
@@ -103,7 +131,7 @@ cache:
 	return 0;
 }
 
-static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, bool irelative_pass)
+static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, enum pass pass)
 {
 	struct kdl_obj *o = c->o;
 	unsigned int type = ELF64_R_TYPE(rel->r_info);
@@ -115,8 +143,9 @@ static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, bool irelative_pass
 
 	if (k == REL_NONE)
 		return 0;
-	if ((k == REL_IRELATIVE) != irelative_pass) {
-		c->nirelative += k == REL_IRELATIVE;
+	if (pass_of(k) != pass) {
+		if (pass == PASS_MAIN)
+			c->nlater[pass_of(k)]++;
 		return 0;
 	}
 	if (k == REL_UNKNOWN) {
@@ -136,36 +165,44 @@ static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, bool irelative_pass
 		return -1;
 	switch (k) {
 	case REL_DTPMOD: case REL_DTPOFF: {
-		/* Symbol 0 is the object's own module (local dynamic).  A
-		 * module of the process's gets glibc's id, one of ours kdl's;
+		/* A module of the process's gets glibc's id, one of ours kdl's;
 		 * the __tls_get_addr kdl hands out tells them apart. */
-		const struct kdl_obj *m = symidx ? def.obj : o;
+		const struct kdl_obj *m = tls_module(o, symidx, &def, type);
 
-		if (!m || !m->tls_modid) {
-			kdl_set_error("%s: TLS relocation (type %u) against %s, which has no TLS",
-				      o->name, type, m ? m->name : "an undefined symbol");
+		if (!m)
 			return -1;
-		}
 		*(uint64_t *)where = k == REL_DTPMOD ? m->tls_modid :
 				     (symidx ? def.sym->st_value : 0) + a;
 		return 0;
 	}
-	case REL_TPOFF:
-		kdl_set_error("%s: initial-exec TLS (R_X86_64_TPOFF64) needs static TLS, which an object loaded at run time cannot have",
-			      o->name);
-		return -1;
-	case REL_TLSDESC: {
-		/* A descriptor { resolver, argument } for one of kdl's modules;
-		 * the process's modules would need glibc's private resolvers. */
-		const struct kdl_obj *m = symidx ? def.obj : o;
-		struct kdl_tls_index *ti;
+	case REL_TPOFF: {
+		/* Initial-exec: the block's fixed offset from the thread
+		 * pointer, the module given static TLS first (tls_static.c). */
+		const struct kdl_obj *m = tls_module(o, symidx, &def, type);
+		intptr_t off;
 
-		if (!m || m->system || !m->tls_modid) {
-			kdl_set_error("%s: TLS descriptor (R_X86_64_TLSDESC) against %s: only objects kdl loaded are supported",
-				      o->name, m ? m->name : "an undefined symbol");
+		if (!m || kdl_tls_ie_offset(m, o->name, &off))
 			return -1;
+		*(uint64_t *)where = off + (symidx ? def.sym->st_value : 0) + a;
+		return 0;
+	}
+	case REL_TLSDESC: {
+		/* A descriptor { resolver, argument }: a module with a static
+		 * block resolves to a constant offset; any other to a
+		 * tls_index, kdl's or glibc's module id alike. */
+		const struct kdl_obj *m = tls_module(o, symidx, &def, type);
+		uint64_t off = (symidx ? def.sym->st_value : 0) + a;
+		struct kdl_tls_index *ti;
+		intptr_t base;
+
+		if (!m)
+			return -1;
+		if (kdl_tls_static_base(m, &base)) {
+			((uint64_t *)where)[0] = (uintptr_t)kdl_tlsdesc_static;
+			((uint64_t *)where)[1] = base + off;
+			return 0;
 		}
-		ti = kdl_obj_tlsdesc_arg(o, m->tls_modid, (symidx ? def.sym->st_value : 0) + a);
+		ti = kdl_obj_tlsdesc_arg(o, m->tls_modid, off);
 		if (!ti)
 			return -1;
 		((uint64_t *)where)[0] = (uintptr_t)kdl_tlsdesc_dynamic;
@@ -239,7 +276,7 @@ static inline int reloc_fast(struct reloc_ctx *c, const Elf64_Rela *rel)
 			break;
 		}
 	}
-	return apply(c, rel, false);
+	return apply(c, rel, PASS_MAIN);
 }
 
 /* The argument of a TLS descriptor: owned by @o, freed with it. */
@@ -303,7 +340,8 @@ bad:
 
 /*
  * 1. DT_RELR and DT_RELA, then DT_JMPREL (bound eagerly);
- * 2. IRELATIVE last, once everything its resolver may read is in place.
+ * 2. IRELATIVE, once everything its resolver may read is in place;
+ * 3. TPOFF64, once the TLS init image is final.
  */
 int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 {
@@ -343,12 +381,14 @@ int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 	for (size_t i = 0; i < o->njmprel; i++)
 		if (reloc_fast(&c, &o->jmprel[i]))
 			goto out;
-	for (size_t i = o->nrelative; c.nirelative && i < o->nrela; i++)
-		if (apply(&c, &o->rela[i], true))
-			goto out;
-	for (size_t i = 0; c.nirelative && i < o->njmprel; i++)
-		if (apply(&c, &o->jmprel[i], true))
-			goto out;
+	for (enum pass p = PASS_IRELATIVE; p <= PASS_TPOFF; p++) {
+		for (size_t i = o->nrelative; c.nlater[p] && i < o->nrela; i++)
+			if (apply(&c, &o->rela[i], p))
+				goto out;
+		for (size_t i = 0; c.nlater[p] && i < o->njmprel; i++)
+			if (apply(&c, &o->jmprel[i], p))
+				goto out;
+	}
 	o->relocated = true;
 	ret = 0;
 out:

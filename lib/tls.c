@@ -1,5 +1,6 @@
-/* tls.c - dynamic TLS for kdl's objects: module ids, per-thread blocks
- * allocated on first use, freed at thread exit and at unload. */
+/* tls.c - TLS for kdl's objects: module ids, per-thread blocks allocated
+ * on first use and freed at thread exit and at unload, or one static
+ * block per thread for modules initial-exec code uses (tls_static.c). */
 #include <cpuid.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,9 +16,10 @@
  * entries under tls_lock while no code of that module may run).
  */
 struct module {
-	const void *image;
-	size_t filesz, memsz, align;
+	struct kdl_tls_image img;
 	int live;
+	void *carrier;		/* glibc's handle of its static block, or NULL */
+	intptr_t static_off;	/* that block's offset from the thread pointer */
 };
 
 struct dtv {
@@ -41,14 +43,15 @@ KDL_HIDDEN __thread struct dtv *kdl_tls_dtv __attribute__((tls_model("initial-ex
 KDL_HIDDEN uint64_t kdl_xsave_size = 4096;
 KDL_HIDDEN unsigned char kdl_have_xsave;
 
-/* glibc's, for tls_index values that name glibc's modules. */
-extern void *__tls_get_addr(struct kdl_tls_index *ti);
-
 static void dtv_free(void *p)
 {
 	struct dtv *d = p;
 
 	pthread_mutex_lock(&tls_lock);
+	/* A static module's entry points into the thread's static area. */
+	for (size_t i = 0; i < d->n && i < nmods; i++)
+		if (mods[i].carrier)
+			d->blocks[i] = NULL;
 	if (d->prev)
 		d->prev->next = d->next;
 	else
@@ -102,7 +105,7 @@ size_t kdl_tls_register(const void *image, size_t filesz, size_t memsz, size_t a
 		mods = nm;
 		capmods = nc;
 	}
-	mods[nmods] = (struct module){ image, filesz, memsz, align ? align : 1, 1 };
+	mods[nmods] = (struct module){ { image, filesz, memsz, align ? align : 1 }, 1, NULL, 0 };
 	id = KDL_TLS_MODID_BASE + nmods++;
 	pthread_mutex_unlock(&tls_lock);
 	return id;
@@ -111,17 +114,92 @@ size_t kdl_tls_register(const void *image, size_t filesz, size_t memsz, size_t a
 void kdl_tls_unregister(size_t modid)
 {
 	size_t idx = modid - KDL_TLS_MODID_BASE;
+	void *carrier = NULL;
 
 	pthread_mutex_lock(&tls_lock);
 	if (idx < nmods) {
 		mods[idx].live = 0;
+		carrier = mods[idx].carrier;
+		mods[idx].carrier = NULL;
 		for (struct dtv *d = all_dtvs; d; d = d->next)
 			if (idx < d->n) {
-				free(d->blocks[idx]);
+				if (!carrier)
+					free(d->blocks[idx]);
 				d->blocks[idx] = NULL;
 			}
 	}
 	pthread_mutex_unlock(&tls_lock);
+	/* glibc's lock is never taken under tls_lock. */
+	kdl_tls_static_release(carrier);
+}
+
+/* Some thread made a dynamic block of module @idx.  Under tls_lock. */
+static bool has_dynamic_block(size_t idx)
+{
+	for (struct dtv *d = all_dtvs; d; d = d->next)
+		if (idx < d->n && d->blocks[idx])
+			return true;
+	return false;
+}
+
+bool kdl_tls_static_off(size_t modid, intptr_t *off)
+{
+	size_t idx = modid - KDL_TLS_MODID_BASE;
+	bool ret = false;
+
+	pthread_mutex_lock(&tls_lock);
+	if (idx < nmods && mods[idx].carrier) {
+		*off = mods[idx].static_off;
+		ret = true;
+	}
+	pthread_mutex_unlock(&tls_lock);
+	return ret;
+}
+
+/*
+ * glibc is asked for the block without tls_lock held (its loader lock may
+ * be held by a thread that is about to take tls_lock through kdl-loaded
+ * code), so the module is checked again afterwards: a thread may have
+ * made a dynamic block of a published module in between.
+ */
+int kdl_tls_make_static(size_t modid, const char *name, intptr_t *off)
+{
+	size_t idx = modid - KDL_TLS_MODID_BASE;
+	struct kdl_tls_image img;
+	void *carrier;
+	intptr_t o;
+
+	if (kdl_tls_static_off(modid, off))
+		return 0;
+	pthread_mutex_lock(&tls_lock);
+	if (idx >= nmods || !mods[idx].live)
+		goto gone;
+	if (has_dynamic_block(idx))
+		goto dynamic;
+	img = mods[idx].img;
+	pthread_mutex_unlock(&tls_lock);
+	if (kdl_tls_static_reserve(&img, name, &carrier, &o))
+		return -1;
+	pthread_mutex_lock(&tls_lock);
+	if (!mods[idx].live || mods[idx].carrier || has_dynamic_block(idx)) {
+		pthread_mutex_unlock(&tls_lock);
+		kdl_tls_static_release(carrier);
+		return kdl_tls_make_static(modid, name, off);
+	}
+	mods[idx].carrier = carrier;
+	mods[idx].static_off = o;
+	pthread_mutex_unlock(&tls_lock);
+	*off = o;
+	return 0;
+gone:
+	pthread_mutex_unlock(&tls_lock);
+	kdl_set_error("%s: initial-exec TLS against a module that is no longer loaded", name);
+	return -1;
+dynamic:
+	pthread_mutex_unlock(&tls_lock);
+	kdl_set_error("%s: initial-exec TLS against a module threads already use through dynamic TLS (glibc refuses this case too)",
+		      name);
+	return -1;
 }
 
 /* First use of module @idx by this thread: make its block. */
@@ -158,12 +236,18 @@ static void *block_slow(size_t idx)
 		d->blocks = nb;
 		d->n = nn;
 	}
-	size = (m.memsz + m.align - 1) & ~(m.align - 1);
-	b = aligned_alloc(m.align, size ? size : m.align);
+	if (m.carrier) {
+		/* glibc made and initialised this thread's static block. */
+		b = (char *)__builtin_thread_pointer() + m.static_off;
+		d->blocks[idx] = b;
+		goto out;
+	}
+	size = (m.img.memsz + m.img.align - 1) & ~(m.img.align - 1);
+	b = aligned_alloc(m.img.align, size ? size : m.img.align);
 	if (!b)
 		goto out;
-	memcpy(b, m.image, m.filesz);
-	memset((char *)b + m.filesz, 0, (size ? size : m.align) - m.filesz);
+	memcpy(b, m.img.image, m.img.filesz);
+	memset((char *)b + m.img.filesz, 0, (size ? size : m.img.align) - m.img.filesz);
 	d->blocks[idx] = b;
 out:
 	pthread_mutex_unlock(&tls_lock);
@@ -195,14 +279,26 @@ void *kdl_tls_sym_addr(const struct kdl_obj *o, size_t offset)
 	return o->system ? __tls_get_addr(&ti) : kdl_tls_addr(o->tls_modid, offset);
 }
 
+int kdl_tls_ie_offset(const struct kdl_obj *m, const char *name, intptr_t *off)
+{
+	if (!m->system)
+		return kdl_tls_make_static(m->tls_modid, name, off);
+	if (kdl_tls_glibc_static_off(m->tls_modid, off))
+		return 0;
+	kdl_set_error("%s: initial-exec TLS against %s, whose TLS glibc allocated dynamically",
+		      name, m->name);
+	return -1;
+}
+
+bool kdl_tls_static_base(const struct kdl_obj *m, intptr_t *off)
+{
+	return m->system ? kdl_tls_glibc_static_off(m->tls_modid, off) :
+			   kdl_tls_static_off(m->tls_modid, off);
+}
+
 /* The slow half of kdl_tlsdesc_dynamic: the offset of the variable from
  * the thread pointer, its block made first. */
 KDL_HIDDEN long kdl_tlsdesc_slow(struct kdl_tls_index *ti);
-long kdl_tlsdesc_slow(struct kdl_tls_index *ti)
-{
-	return (char *)kdl_tls_addr(ti->module, ti->offset) - (char *)__builtin_thread_pointer();
-}
-
 /* The C half of kdl_tls_get_addr_entry. */
 KDL_HIDDEN void *kdl_tls_get_addr(struct kdl_tls_index *ti);
 void *kdl_tls_get_addr(struct kdl_tls_index *ti)
@@ -210,4 +306,9 @@ void *kdl_tls_get_addr(struct kdl_tls_index *ti)
 	if (ti->module >= KDL_TLS_MODID_BASE)
 		return kdl_tls_addr(ti->module, ti->offset);
 	return __tls_get_addr(ti);
+}
+
+long kdl_tlsdesc_slow(struct kdl_tls_index *ti)
+{
+	return (char *)kdl_tls_get_addr(ti) - (char *)__builtin_thread_pointer();
 }

@@ -140,4 +140,20 @@ kdl_tlsdesc_dynamic:
 	.cfi_endproc
 	.size	kdl_tlsdesc_dynamic, .-kdl_tlsdesc_dynamic
 
+
+/*
+ * kdl_tlsdesc_static - the resolver of a descriptor { this function,
+ * offset } for a module with a static block: the offset from the thread
+ * pointer is the same in every thread, so it is the argument itself.
+ */
+	.globl	kdl_tlsdesc_static
+	.hidden	kdl_tlsdesc_static
+	.type	kdl_tlsdesc_static, @function
+kdl_tlsdesc_static:
+	.cfi_startproc
+	movq	8(%rax), %rax
+	ret
+	.cfi_endproc
+	.size	kdl_tlsdesc_static, .-kdl_tlsdesc_static
+
 	.section .note.GNU-stack,"",@progbits
