@@ -1,4 +1,5 @@
 /* api.c - the dlfcn-shaped entry points of libkdl. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,26 @@ static struct kdl_obj *handle_obj(void *handle, const char *what)
 	return o;
 }
 
+/* A handle that names one of the process's objects is glibc's: dlsym's
+ * answer, in that object's own scope. */
+static void *process_sym(struct kdl_obj *o, const char *name, const char *version)
+{
+	void *v = NULL;
+	const char *e;
+
+	pthread_mutex_lock(&kdl_lock);
+	kdl_process_hold(o);
+	pthread_mutex_unlock(&kdl_lock);
+	if (o->glibc_handle)
+		v = version ? dlvsym(o->glibc_handle, name, version) : dlsym(o->glibc_handle, name);
+	if (!v) {
+		e = dlerror();
+		kdl_set_error("%s: undefined symbol: %s%s%s%s%s", o->name, name, version ? "@" : "",
+			      version ? version : "", e ? ": " : "", e ? e : "");
+	}
+	return v;
+}
+
 static void *sym_lookup(void *handle, const char *name, const char *version)
 {
 	struct kdl_symref r;
@@ -102,6 +123,8 @@ static void *sym_lookup(void *handle, const char *name, const char *version)
 	o = handle_obj(handle, "kdl_sym");
 	if (!o)
 		return NULL;
+	if (o->system)
+		return process_sym(o, name, version);
 	/* No lock: an object's scope is fixed once its handle exists. */
 	if (!o->scope) {
 		const Elf64_Sym *s = kdl_sym_in(o, &r);

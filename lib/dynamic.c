@@ -90,7 +90,11 @@ static int gnu_hash_tables(struct kdl_dyninfo *d, const struct dyn_ctx *c, uint6
 				break;
 		}
 	} else {
+		/* No symbol is hashed: symoffset is only a lower bound (a
+		 * linker may leave it at 1 over undefined symbols); the
+		 * relocations tell the rest (kdl_dyn_read). */
 		nsyms = d->gnu_symoffset;
+		d->nsyms_unsure = !d->sysv_hash;
 	}
 	for (uint32_t b = 0; b < d->gnu_nbuckets; b++)
 		if (d->gnu_buckets[b] && d->gnu_buckets[b] < d->gnu_symoffset) {
@@ -320,6 +324,34 @@ static const char *dyn_str(struct kdl_obj *o, uint64_t off, const char *tag)
 	return o->dyn.strtab + off;
 }
 
+/* The symbol count when no hash table gives it: one past the highest
+ * index a relocation names, the table (and its DT_VERSYM) checked to hold
+ * that many. */
+static int count_syms_from_relocs(struct kdl_obj *o, const struct dyn_ctx *c)
+{
+	struct kdl_dyninfo *d = &o->dyn;
+	size_t n = d->nsyms;
+	uint64_t symtab = (uintptr_t)d->symtab - o->bias;
+
+	for (size_t i = 0; i < o->nrela; i++)
+		if (ELF64_R_SYM(o->rela[i].r_info) >= n)
+			n = ELF64_R_SYM(o->rela[i].r_info) + 1;
+	for (size_t i = 0; i < o->njmprel; i++)
+		if (ELF64_R_SYM(o->jmprel[i].r_info) >= n)
+			n = ELF64_R_SYM(o->jmprel[i].r_info) + 1;
+	if (n == d->nsyms)
+		return 0;
+	if (n > (1u << 24) || !dyn_ptr8(c, symtab, n * sizeof(Elf64_Sym), "DT_SYMTAB") ||
+	    (d->versym && !dyn_ptr_aligned(c, (uintptr_t)d->versym - o->bias, n * 2, "DT_VERSYM", 2))) {
+		if (n > (1u << 24))
+			kdl_set_error("%s: relocations name symbol %zu, past any symbol table",
+				      o->name, n - 1);
+		return -1;
+	}
+	d->nsyms = n;
+	return 0;
+}
+
 /* Fill the loader's fields of @o from its mapped PT_DYNAMIC. */
 int kdl_dyn_read(struct kdl_obj *o, const struct kdl_elf *e)
 {
@@ -403,6 +435,8 @@ int kdl_dyn_read(struct kdl_obj *o, const struct kdl_elf *e)
 		return -1;
 	if (o->nrelative > o->nrela)
 		o->nrelative = o->nrela;
+	if (o->dyn.nsyms_unsure && count_syms_from_relocs(o, &c))
+		return -1;
 	for (unsigned int i = 0; i < e->nload; i++)
 		if (e->load[i].flags & PF_W) {
 			o->wr_lo = e->load[i].vaddr;

@@ -20,6 +20,7 @@ struct load_txn {
 	size_t nreused, capreused;
 	struct kdl_placement pl;
 	unsigned int flags;
+	int mode;		/* RTLD_* of the kdl_open */
 	struct kdl_ns *ns;
 	const char *root_name;	/* display name for the root */
 	unsigned int link_depth; /* namespace links being followed */
@@ -73,6 +74,16 @@ void kdl_obj_destroy(struct kdl_obj *o)
 
 static struct kdl_obj *find_loaded(struct load_txn *t, dev_t dev, ino_t ino, uint64_t off)
 {
+	struct kdl_obj *p;
+
+	/* A file the process has: glibc keeps one copy of a file, so the
+	 * default namespace takes the process's, by whatever path it is
+	 * named; a created namespace only what it shares. */
+	if (!off && (p = kdl_process_find_file(dev, ino)) &&
+	    (!t->ns->isolated || kdl_ns_shares(t->ns, p->soname))) {
+		kdl_process_hold(p);
+		return p;
+	}
 	for (struct kdl_obj *o = kdl_objs; o; o = o->next)
 		if (o->ns == t->ns && o->dev == dev && o->ino == ino && o->map.start &&
 		    o->src_base == off)
@@ -145,6 +156,7 @@ static struct kdl_obj *load_one(struct load_txn *t, struct kdl_source *s, char *
 	o->path = path;
 	o->name = display ? strdup(display) : path;
 	o->ns = t->ns;
+	o->mode = t->mode;	/* RTLD_DEEPBIND orders its relocation lookups */
 	o->container = s->container;
 	o->container_dir = s->container_dir;
 	s->container = s->container_dir = NULL;
@@ -210,6 +222,15 @@ static struct kdl_obj *load_queued(struct load_txn *t, struct kdl_source *s, cha
 	}
 	d = load_one(t, s, path, display);
 	kdl_source_release(s);
+	/* A file whose soname the namespace takes from the process (libc
+	 * by a path the process did not load it from, say) is not mapped
+	 * twice: glibc loads it, or already has it. */
+	if (d && kdl_ns_shares(t->ns, d->soname)) {
+		struct kdl_obj *p = kdl_process_runtime_dep(d->soname, d->name);
+
+		kdl_obj_destroy(d);
+		return p;
+	}
 	if (d && push(&t->objs, &t->n, &t->cap, d)) {
 		kdl_obj_destroy(d);
 		return NULL;
@@ -412,6 +433,7 @@ static struct kdl_obj *load_locked(struct load_txn *t, const struct kdl_request 
 	const char *name = req->name;
 	int fd, r;
 
+	t->mode = mode;
 	if (kdl_process_refresh())
 		return NULL;
 	if (req->buf) {
@@ -504,7 +526,6 @@ static struct kdl_obj *load_locked(struct load_txn *t, const struct kdl_request 
 
 	/* 4. Publish. */
 	for (size_t i = 0; i < t->n; i++) {
-		t->objs[i]->mode = mode;
 		kdl_obj_link(t->objs[i]);
 		kdl_eh_register(t->objs[i]);
 	}

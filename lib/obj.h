@@ -24,6 +24,7 @@ struct kdl_dyninfo {
 	const uint64_t *gnu_bloom;
 	const uint32_t *gnu_buckets;
 	const uint32_t *gnu_chain;	/* indexed by symbol index - symoffset */
+	bool nsyms_unsure;		/* GNU hash without hashed symbols */
 	const Elf64_Half *versym;
 	const Elf64_Verdef *verdef;
 	size_t verdefnum;
@@ -199,6 +200,11 @@ KDL_HIDDEN uintptr_t kdl_sym_value(const struct kdl_obj *o, const Elf64_Sym *s);
  * default namespace, every object glibc loaded). */
 KDL_HIDDEN int kdl_process_refresh(void);
 KDL_HIDDEN struct kdl_obj *kdl_process_find(const char *soname);
+/* The process's object mapped from the file @dev/@ino, or NULL. */
+KDL_HIDDEN struct kdl_obj *kdl_process_find_file(dev_t dev, ino_t ino);
+/* Keep the process's object @o loaded for as long as the process runs
+ * (glibc's reference, taken once), as a dlopen of it would. */
+KDL_HIDDEN void kdl_process_hold(struct kdl_obj *o);
 KDL_HIDDEN bool kdl_is_runtime_group(const char *soname);
 KDL_HIDDEN struct kdl_obj *kdl_process_runtime_dep(const char *soname,
 						   const char *needed_by);

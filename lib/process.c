@@ -3,6 +3,7 @@
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "obj.h"
 
@@ -18,6 +19,8 @@ static const char *const runtime_group[] = {
 	"ld-linux-x86-64.so.2", "libstdc++.so.6", "libgcc_s.so.1",
 	"libkdl.so.0",	/* the loader itself, like ld.so for glibc */
 };
+
+#define MAIN_PROGRAM "(main program)"
 
 static struct kdl_obj **procs;	/* every system object ever seen */
 static size_t nprocs, capprocs;
@@ -45,6 +48,7 @@ static struct kdl_obj *proc_obj_new(struct dl_phdr_info *info)
 	struct kdl_obj *o = calloc(1, sizeof(*o));
 	const Elf64_Dyn *dyn = NULL;
 	size_t ndyn = 0;
+	struct stat st;
 
 	if (!o)
 		return NULL;
@@ -53,7 +57,7 @@ static struct kdl_obj *proc_obj_new(struct dl_phdr_info *info)
 	o->bias = info->dlpi_addr;
 	o->phdr = (Elf64_Phdr *)info->dlpi_phdr;
 	o->nphdr = info->dlpi_phnum;
-	o->path = strdup(info->dlpi_name && *info->dlpi_name ? info->dlpi_name : "(main program)");
+	o->path = strdup(info->dlpi_name && *info->dlpi_name ? info->dlpi_name : MAIN_PROGRAM);
 	if (!o->path)
 		goto fail;
 	o->name = o->path;
@@ -73,6 +77,12 @@ static struct kdl_obj *proc_obj_new(struct dl_phdr_info *info)
 			if (e > o->map.start + o->map.len)
 				o->map.len = e - o->map.start;
 		}
+	}
+	/* Its file's identity, as glibc tells files apart (device and
+	 * inode), so a path naming it by another spelling finds it. */
+	if (!stat(info->dlpi_name && *info->dlpi_name ? info->dlpi_name : "/proc/self/exe", &st)) {
+		o->dev = st.st_dev;
+		o->ino = st.st_ino;
 	}
 	o->tls_modid = info->dlpi_tls_modid;
 	o->dynamic = dyn;
@@ -168,6 +178,23 @@ struct kdl_obj *kdl_process_find(const char *soname)
 		if (!strcmp(live[i]->soname, soname))
 			return live[i];
 	return NULL;
+}
+
+struct kdl_obj *kdl_process_find_file(dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; ino && i < nlive; i++)
+		if (live[i]->ino == ino && live[i]->dev == dev)
+			return live[i];
+	return NULL;
+}
+
+void kdl_process_hold(struct kdl_obj *o)
+{
+	bool main_program = !strcmp(o->path, MAIN_PROGRAM);
+
+	if (!o->glibc_handle && (o->path[0] == '/' || main_program))
+		o->glibc_handle = dlopen(main_program ? NULL : o->path, RTLD_LAZY | RTLD_NOLOAD);
+	dlerror();	/* nothing stale for the caller's dlerror() */
 }
 
 /* The process's copy of runtime-group member @soname, asking glibc to load

@@ -2,7 +2,8 @@
  * fixtures_hash_test.c - symbol lookup through a GNU hash table (with its
  * bloom filter) and through a SysV one: the same 1000+ symbols
  * (libfx_many_relocs.so vs libfx_many_relocs_sysv.so), hits and misses,
- * compared with glibc.
+ * compared with glibc; and a GNU hash table that hashes no symbol at all
+ * (libfx_gnu_hash_undef.so), whose symbol count the relocations give.
  */
 #include "kdl_test.h"
 #include "kselftest_harness.h"
@@ -83,6 +84,21 @@ TEST_F(hash, data_symbols_are_found)
 {
 	EXPECT_EQ(5000, *(const size_t *)KDL_SYM_OK(self->h, "fx_many_nptrs"));
 	EXPECT_EQ(1000, *(const size_t *)KDL_SYM_OK(self->h, "fx_many_nfuncs"));
+}
+
+TEST(gnu_hash_without_hashed_symbols_loads_like_glibc)
+{
+	const char *path = fx_path("libfx_gnu_hash_undef.so");
+	void *h, *g;
+
+	unsetenv("FX_GNU_HASH_UNDEF");
+	h = KDL_OPEN_OK(path, RTLD_NOW);
+	EXPECT_STREQ("ran", getenv("FX_GNU_HASH_UNDEF"));
+	g = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	ASSERT_NE(NULL, g);
+	EXPECT_STREQ("twice", getenv("FX_GNU_HASH_UNDEF"));
+	dlclose(g);
+	EXPECT_EQ(0, kdl_close(h));
 }
 
 TEST_HARNESS_MAIN
