@@ -94,3 +94,21 @@ print("dec", _decimal.Decimal(1) / 8)'
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"libkdl-none-such.so.3"* ]]
 }
+
+@test "kdl run starts again with more static TLS when a library's initial-exec TLS does not fit" {
+	lib=$(dirname "$KDL")/../fixtures/libfx_tls_ie_big.so
+	run env -u GLIBC_TUNABLES -u KDL_RUN_STATIC_TLS "$KDL" run "$lib:fx_ie_main"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"starting again with GLIBC_TUNABLES=glibc.rtld.optional_static_tls="* ]]
+	[[ "$output" == *"initial-exec TLS ok"* ]]
+}
+
+@test "kdl run without the retry reports the static TLS it lacks" {
+	lib=$(dirname "$KDL")/../fixtures/libfx_tls_ie_big.so
+	# KDL_RUN_STATIC_TLS: what the last start set; at the cap, no retry.
+	run -127 env -u GLIBC_TUNABLES KDL_RUN_STATIC_TLS=8388608 "$KDL" run "$lib:fx_ie_main"
+	[ "$status" -eq 127 ]
+	[[ "$output" == *"libfx_tls_ie_big.so: initial-exec TLS needs"* ]]
+	[[ "$output" == *"glibc.rtld.optional_static_tls"* ]]
+	[[ "$output" != *"starting again"* ]]
+}

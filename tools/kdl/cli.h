@@ -16,4 +16,9 @@ int cmd_pack(int argc, char **argv);
 /* pack_check.c: "kdl pack --check ZIP"; exit status 0, 1 or 2. */
 int pack_check(const char *zip);
 
+/* static_tls.c: when @err says glibc's static TLS surplus is exhausted,
+ * exec the command line @argv again with the surplus raised; returns
+ * only when that cannot help. */
+void static_tls_retry(char **argv, const char *err);
+
 #endif

@@ -30,7 +30,11 @@ int cmd_run(int argc, char **argv)
 	 * to its symbols. */
 	h = kdl_open(lib, RTLD_NOW | RTLD_GLOBAL, NULL);
 	if (!h) {
-		fprintf(stderr, "kdl run: %s\n", kdl_error());
+		const char *e = kdl_error();
+
+		/* argv[-1] is the program, as main() saw it. */
+		static_tls_retry(argv - 1, e);
+		fprintf(stderr, "kdl run: %s\n", e);
 		free(lib);
 		return 127;
 	}
