@@ -120,10 +120,11 @@ int kdl_carrier_memfd(const struct kdl_carrier_spec *s)
 
 void *kdl_carrier_dlopen(int fd, char *err, size_t errlen)
 {
-	char path[32];
+	char path[48];
 	void *h;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	/* By pid, not "self": a debugger opens the name in its own process. */
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), fd);
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		const char *e = dlerror();

@@ -21,7 +21,8 @@ struct kdl_carrier_spec {
 KDL_HIDDEN int kdl_carrier_memfd(const struct kdl_carrier_spec *spec);
 
 /* glibc's dlopen of the carrier in @fd (RTLD_NOW | RTLD_LOCAL), through
- * /proc/self/fd; NULL with glibc's dlerror() text in @err. */
+ * /proc/<pid>/fd/<fd>; NULL with glibc's dlerror() text in @err.  glibc
+ * knows an object by that name: @fd must stay open while it is loaded. */
 KDL_HIDDEN void *kdl_carrier_dlopen(int fd, char *err, size_t errlen);
 
 /* The word glibc wrote for the carrier's R_X86_64_TPOFF64: the offset of

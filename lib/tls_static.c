@@ -2,6 +2,7 @@
  * own static TLS surplus through a carrier object glibc loads. */
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,39 +22,57 @@
  * TPOFF64 whose value glibc computes -- the block's offset from the
  * thread pointer, which then serves the kdl module.
  */
+struct carrier {
+	void *handle;
+	int fd;		/* held: glibc knows the carrier by the name it was
+			 * opened by, /proc/<pid>/fd/<fd>, and would hand a
+			 * second carrier opened by a recycled name the first */
+};
+
 int kdl_tls_static_reserve(const struct kdl_tls_image *m, const char *name,
 			   void **carrier, intptr_t *off)
 {
 	struct kdl_carrier_spec spec = { .name = "kdl:tls", .tls_image = m->image,
 					 .tls_filesz = m->filesz, .tls_memsz = m->memsz,
 					 .tls_align = m->align };
+	struct carrier *c = malloc(sizeof(*c));
 	char err[256];
-	void *h;
-	int fd;
 
-	fd = kdl_carrier_memfd(&spec);
-	if (fd < 0)
+	if (!c) {
+		kdl_set_error("%s: out of memory for a static TLS carrier", name);
 		return -1;
-	h = kdl_carrier_dlopen(fd, err, sizeof(err));
-	close(fd);
-	if (!h) {
+	}
+	c->fd = kdl_carrier_memfd(&spec);
+	if (c->fd < 0) {
+		free(c);
+		return -1;
+	}
+	c->handle = kdl_carrier_dlopen(c->fd, err, sizeof(err));
+	if (!c->handle) {
 		if (strstr(err, "static TLS"))
 			kdl_set_error("%s: initial-exec TLS needs %zu bytes of static TLS aligned to %zu, more than glibc's static TLS surplus has left%s; start the program with GLIBC_TUNABLES=glibc.rtld.optional_static_tls=N (bytes, default 512) to raise it",
 				      name, m->memsz, m->align,
 				      m->align > 64 ? " (or an alignment above glibc's static TLS alignment, 64)" : "");
 		else
 			kdl_set_error("%s: loading the static TLS carrier: %s", name, err);
+		close(c->fd);
+		free(c);
 		return -1;
 	}
-	*carrier = h;
-	*off = kdl_carrier_tpoff(h);
+	*carrier = c;
+	*off = kdl_carrier_tpoff(c->handle);
 	return 0;
 }
 
 void kdl_tls_static_release(void *carrier)
 {
-	if (carrier)
-		dlclose(carrier);
+	struct carrier *c = carrier;
+
+	if (!c)
+		return;
+	dlclose(c->handle);
+	close(c->fd);
+	free(c);
 }
 
 /*

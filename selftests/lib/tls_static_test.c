@@ -158,6 +158,30 @@ TEST(other_objects_reach_the_variable_through_every_model)
 		EXPECT_EQ(0, kdl_close(h[i]));
 }
 
+/* Two objects with initial-exec TLS loaded at once get a block each. */
+TEST(two_initial_exec_objects_get_separate_blocks)
+{
+	void *h1 = KDL_OPEN_OK(fx_path("libfx_tls_ie_owner.so"), RTLD_NOW);
+	void *h2 = KDL_OPEN_OK(fx_path("libfx_tls_ie.so"), RTLD_NOW);
+	struct ie_api a;
+	void (*set2)(int) = KDL_SYM_OK(h2, "fx_tls_set");
+	int (*get2)(void) = KDL_SYM_OK(h2, "fx_tls_get");
+	void *b1 = NULL, *b2 = NULL;
+
+	ie_bind(_metadata, h1, &a);
+	a.set(9);
+	set2(40);
+	EXPECT_EQ(9, a.get());
+	EXPECT_EQ(40, get2());
+	EXPECT_EQ(1, a.ptr_ok());
+	ASSERT_EQ(0, kdl_info(h1, KDL_INFO_TLS_BLOCK, &b1));
+	ASSERT_EQ(0, kdl_info(h2, KDL_INFO_TLS_BLOCK, &b2));
+	EXPECT_NE(b1, b2);
+	EXPECT_NE(a.addr(), ((void *(*)(void))KDL_SYM_OK(h2, "fx_tls_addr"))());
+	EXPECT_EQ(0, kdl_close(h2));
+	EXPECT_EQ(0, kdl_close(h1));
+}
+
 /* Each reopen starts from the init image, and closing gives the static
  * space back: 200 loads take far more than glibc's surplus. */
 TEST(close_and_reopen_reuse_the_static_space)
