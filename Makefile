@@ -88,6 +88,12 @@ $(B)/selftests/kmod/%: selftests/kmod/%.c $(wildcard selftests/kmod/*.h) uapi/li
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-parameter -I$(KSFT) -o $@ $< -lpthread -luring
 
+# The program selftests/tools/kdl_gdb.bats runs under gdb.
+$(B)/selftests/tools/gdb_target: selftests/tools/gdb_target.c lib/include/kdl.h $(B)/lib/libkdl.so
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B)/lib -lkdl -Wl,-rpath,'$$ORIGIN/../../lib'
+tests: $(B)/selftests/tools/gdb_target
+
 $(B)/examples/%: examples/%.c $(B)/lib/libkdl.so
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B)/lib -lkdl -Wl,-rpath,'$$ORIGIN/../lib'

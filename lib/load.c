@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "debug.h"
 #include "obj.h"
 #include "source.h"
 #include "tls.h"
@@ -529,6 +530,7 @@ static struct kdl_obj *load_locked(struct load_txn *t, const struct kdl_request 
 		kdl_obj_link(t->objs[i]);
 		kdl_eh_register(t->objs[i]);
 	}
+	kdl_debug_publish(t->objs, t->n);
 	root->refcnt++;
 	goto done;
 
@@ -640,6 +642,7 @@ int kdl_unload(struct kdl_obj *o)
 	/* Dependents were queued before their dependencies. */
 	for (size_t i = 0; i < n; i++)
 		kdl_run_fini(dead[i]);
+	kdl_debug_unpublish(dead, n);
 	for (size_t i = 0; i < n; i++)
 		kdl_obj_destroy(dead[i]);
 	free(dead);
