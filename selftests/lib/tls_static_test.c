@@ -201,9 +201,13 @@ TEST(close_and_reopen_reuse_the_static_space)
 TEST(exhausted_surplus_names_the_object_the_bytes_and_the_tunable)
 {
 	const char *path = fx_path("libfx_tls_ie_big.so");
-	int fds = leak_fd_count();
 	const char *e;
 	void *g;
+	int fds;
+
+	/* A first load opens the backend (/dev/kdl) for good. */
+	EXPECT_EQ(0, kdl_close(KDL_OPEN_OK(fx_path("libfx_basic.so"), RTLD_NOW)));
+	fds = leak_fd_count();
 
 	EXPECT_EQ(NULL, kdl_open(path, RTLD_NOW, NULL));
 	e = kdl_error();
