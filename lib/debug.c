@@ -19,6 +19,7 @@
 #include "carrier.h"
 #include "debug.h"
 #include "obj.h"
+#include "tls.h"
 
 /*
  * glibc 2.36's struct link_map is 1192 bytes (sizeof in the DWARF of
@@ -29,9 +30,13 @@
  */
 #define GLIBC_LINK_MAP_SIZE 1192
 
+#define GLIBC_L_TLS_MODID 1152
+
 struct debug_rec {
 	struct link_map lm;		/* l_addr, l_name, l_ld, l_next, l_prev */
-	char glibc_private[GLIBC_LINK_MAP_SIZE - sizeof(struct link_map)];
+	char glibc_private[GLIBC_L_TLS_MODID - sizeof(struct link_map)];
+	size_t tls_modid;		/* glibc's l_tls_modid */
+	char glibc_rest[GLIBC_LINK_MAP_SIZE - GLIBC_L_TLS_MODID - sizeof(size_t)];
 	/* Ours, past what any reader of glibc's records looks at. */
 	struct kdl_obj *obj;
 	int fd;				/* debugger's copy of an offset image, or -1 */
@@ -39,6 +44,8 @@ struct debug_rec {
 
 _Static_assert(offsetof(struct debug_rec, obj) == GLIBC_LINK_MAP_SIZE,
 	       "records must be as long as glibc's struct link_map");
+_Static_assert(offsetof(struct debug_rec, tls_modid) == GLIBC_L_TLS_MODID,
+	       "l_tls_modid where libthread_db reads it");
 
 enum { DEBUG_UNSET, DEBUG_OFF, DEBUG_ON };
 
@@ -408,6 +415,10 @@ static struct debug_rec *rec_new(struct kdl_obj *o)
 	r->fd = -1;
 	r->lm.l_addr = o->bias;
 	r->lm.l_ld = (Elf64_Dyn *)o->dynamic;
+	/* A module with a static block lives in its carrier's, which
+	 * libthread_db knows by glibc's module id: gdb can print it. */
+	if (o->tls_modid)
+		r->tls_modid = kdl_tls_glibc_modid(o->tls_modid);
 	r->lm.l_name = rec_name(r);
 	if (!r->lm.l_name) {
 		rec_free(r);

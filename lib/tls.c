@@ -156,6 +156,17 @@ bool kdl_tls_static_off(size_t modid, intptr_t *off)
 	return ret;
 }
 
+size_t kdl_tls_glibc_modid(size_t modid)
+{
+	size_t idx = modid - KDL_TLS_MODID_BASE, id = 0;
+
+	pthread_mutex_lock(&tls_lock);
+	if (idx < nmods && mods[idx].carrier)
+		id = kdl_tls_static_glibc_modid(mods[idx].carrier);
+	pthread_mutex_unlock(&tls_lock);
+	return id;
+}
+
 /*
  * glibc is asked for the block without tls_lock held (its loader lock may
  * be held by a thread that is about to take tls_lock through kdl-loaded

@@ -54,6 +54,11 @@ KDL_HIDDEN bool kdl_tls_static_off(size_t modid, intptr_t *off);
 KDL_HIDDEN int kdl_tls_static_reserve(const struct kdl_tls_image *m, const char *name,
 				      void **carrier, intptr_t *off);
 KDL_HIDDEN void kdl_tls_static_release(void *carrier);
+/* glibc's module id of the carrier (which glibc's debugger interface,
+ * libthread_db, knows), or 0. */
+KDL_HIDDEN size_t kdl_tls_static_glibc_modid(void *carrier);
+/* That id for kdl's module @modid when it has a static block, else 0. */
+KDL_HIDDEN size_t kdl_tls_glibc_modid(size_t modid);
 /* Whether glibc's module @modid has static TLS, and its offset. */
 KDL_HIDDEN bool kdl_tls_glibc_static_off(size_t modid, intptr_t *off);
 

@@ -64,6 +64,16 @@ int kdl_tls_static_reserve(const struct kdl_tls_image *m, const char *name,
 	return 0;
 }
 
+size_t kdl_tls_static_glibc_modid(void *carrier)
+{
+	struct carrier *c = carrier;
+	size_t modid = 0;
+
+	if (!c || dlinfo(c->handle, RTLD_DI_TLS_MODID, &modid))
+		return 0;
+	return modid;
+}
+
 void kdl_tls_static_release(void *carrier)
 {
 	struct carrier *c = carrier;

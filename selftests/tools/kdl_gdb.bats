@@ -143,6 +143,20 @@ between() {
 	[[ "$output" == *"exited normally"* ]]
 }
 
+@test "a thread-local variable of an initial-exec object prints, and is the object's own" {
+	# Its block is static, in a carrier glibc loaded: the record carries
+	# the carrier's glibc module id, which libthread_db knows.
+	ARGS=(tls "$BUILD/fixtures/libfx_tls_ie.so")
+	gdb_batch -- 'break gdb_loaded' run 'print *(int *)&fx_tls_counter' \
+		'call (void)fx_tls_set(11)' 'print *(int *)&fx_tls_counter' \
+		'print (int)fx_tls_get()' continue
+	[[ "$output" == *"\$1 = 5"* ]]
+	[[ "$output" == *"\$2 = 11"* ]]
+	[[ "$output" == *"\$3 = 11"* ]]
+	[[ "$output" != *"Cannot find thread-local storage"* ]]
+	[[ "$output" == *"exited normally"* ]]
+}
+
 @test "with the probe notification forced, gdb still stops and the notifier is never listed" {
 	ARGS=(file)
 	gdb_batch KDL_DEBUG=probes -- 'break deflate' 'break gdb_closed' run bt continue \
