@@ -28,7 +28,7 @@ for s in $suites; do
 			echo "not ok - vm suite: kmod/kdl.ko was not built" | tee "$log"
 			continue
 		fi
-		"$top/tools/vm/run.sh" --out "$build/vm" -- "$top/selftests/run.sh" vm | tee "$log"
+		"$top/tools/vm/run.sh" --timeout 600 --out "$build/vm" -- "$top/selftests/run.sh" vm | tee "$log"
 		rc=${PIPESTATUS[0]}
 		if [ "$rc" -ne 0 ]; then
 			echo "not ok - vm suite: the VM run failed (status $rc, see $build/vm/)" | tee -a "$log"

@@ -30,6 +30,11 @@ static void *open_with(bool glibc, const char *lib, int mode)
 
 FIXTURE_SETUP(deepbind)
 {
+#ifdef __SANITIZE_ADDRESS__
+	/* ASan's runtime refuses dlopen(RTLD_DEEPBIND) and exits. */
+	if (variant->glibc && variant->mode & RTLD_DEEPBIND)
+		SKIP(return, "glibc's RTLD_DEEPBIND is incompatible with the ASan runtime");
+#endif
 	self->global = open_with(variant->glibc, "libfx_deep_global.so", RTLD_NOW | RTLD_GLOBAL);
 	ASSERT_NE(NULL, self->global);
 	self->self_h = open_with(variant->glibc, "libfx_deep_self.so", RTLD_NOW | variant->mode);
@@ -42,9 +47,12 @@ FIXTURE_TEARDOWN(deepbind)
 
 TEST_F(deepbind, own_definition_first_only_under_deepbind)
 {
-	int (*call)(void) = variant->glibc ? dlsym(self->self_h, "fx_deep_call") :
-					     kdl_sym(self->self_h, "fx_deep_call");
+	int (*call)(void);
 
+	if (!self->self_h)
+		return;
+	call = variant->glibc ? dlsym(self->self_h, "fx_deep_call") :
+				kdl_sym(self->self_h, "fx_deep_call");
 	ASSERT_NE(NULL, call);
 	EXPECT_EQ(variant->want, call());
 }

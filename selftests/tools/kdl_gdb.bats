@@ -17,6 +17,10 @@ setup() {
 	fi
 }
 
+# Every gdb below ignores separate debug info (libc6-dbg, where installed,
+# quadruples its start-up, and under TCG that is minutes): the tests need
+# only the symbols of the objects themselves.
+
 # gdb_batch [ENV=V...] -- GDB_COMMAND... : gdb on gdb_target in batch mode;
 # every command is its own -ex, so one that fails does not stop the rest.
 gdb_batch() {
@@ -24,7 +28,7 @@ gdb_batch() {
 	while [ "$1" != -- ]; do envs+=("$1"); shift; done
 	shift
 	for c in "$@"; do ex+=(-ex "$c"); done
-	run env "${envs[@]}" timeout 120 gdb -nx -q -batch -ex 'set pagination off' \
+	run env "${envs[@]}" timeout 120 gdb -nx -q -batch -iex 'set debug-file-directory /nonexistent' -ex 'set pagination off' \
 		-ex 'set confirm off' -ex 'set breakpoint pending on' "${ex[@]}" \
 		--args "$TARGET" "${ARGS[@]}"
 }
@@ -102,7 +106,7 @@ between() {
 	for _ in $(seq 100); do grep -q '^pid' "$out" && break; sleep 0.05; done
 	pid=$(awk '/^pid/ { print $2 }' "$out")
 	[ -n "$pid" ]
-	run timeout 120 gdb -nx -q -batch -ex 'set pagination off' -ex 'set confirm off' \
+	run timeout 120 gdb -nx -q -batch -iex 'set debug-file-directory /nonexistent' -ex 'set pagination off' -ex 'set confirm off' \
 		-ex 'echo ==attached==\n' -ex 'info sharedlibrary' -ex 'echo ==mid==\n' \
 		-ex 'break deflate' -ex continue -ex bt -ex "shell touch $flag" -ex 'delete 1' \
 		-ex 'break gdb_closed' -ex continue -ex 'echo ==closed==\n' \
@@ -122,7 +126,7 @@ between() {
 	for _ in $(seq 100); do grep -q '^pid' "$out" && break; sleep 0.05; done
 	pid=$(awk '/^pid/ { print $2 }' "$out")
 	[ -n "$pid" ]
-	run timeout 120 gdb -nx -q -batch -ex 'echo ==attached==\n' -ex 'info sharedlibrary' \
+	run timeout 120 gdb -nx -q -batch -iex 'set debug-file-directory /nonexistent' -ex 'echo ==attached==\n' -ex 'info sharedlibrary' \
 		-ex 'echo ==end==\n' -p "$pid"
 	touch "$flag"
 	wait
