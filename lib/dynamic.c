@@ -411,6 +411,13 @@ int kdl_dyn_read(struct kdl_obj *o, const struct kdl_elf *e)
 		case DT_FLAGS_1:
 			if (v & DF_1_NODELETE) o->nodelete = true;
 			if (v & DF_1_NOW) o->bind_now = true;
+			/* An executable's start-up assumes it runs as the
+			 * program (its own TLS, its own copy relocations). */
+			if (v & DF_1_PIE) {
+				kdl_set_error("%s: DT_FLAGS_1 has DF_1_PIE: a position-independent executable, not a shared object (glibc's dlopen refuses it too)",
+					      o->name);
+				return -1;
+			}
 			break;
 		case DT_NEEDED:
 			if (!dyn_str(o, v, "DT_NEEDED"))

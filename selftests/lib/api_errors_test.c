@@ -142,4 +142,20 @@ TEST(error_is_per_thread)
 	EXPECT_EQ(0, kdl_close(h));
 }
 
+/* A position-independent executable is not a library: refused as glibc
+ * refuses it, nothing left mapped. */
+TEST(position_independent_executable_is_refused_like_glibc)
+{
+	const char *path = fx_path("fx_rand_prog");
+	const char *e;
+
+	EXPECT_EQ(NULL, kdl_open(path, RTLD_NOW, NULL));
+	e = kdl_error();
+	ASSERT_NE(NULL, e);
+	EXPECT_NE(NULL, strstr(e, "fx_rand_prog"));
+	EXPECT_NE(NULL, strstr(e, "DF_1_PIE"));
+	EXPECT_EQ(0, maps_count_path(path));
+	EXPECT_EQ(NULL, dlopen(path, RTLD_NOW | RTLD_LOCAL));
+}
+
 TEST_HARNESS_MAIN
