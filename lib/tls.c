@@ -197,6 +197,16 @@ int kdl_tls_make_static(size_t modid, const char *name, intptr_t *off)
 		kdl_tls_static_release(carrier);
 		return kdl_tls_make_static(modid, name, off);
 	}
+	/* Two live modules never share a block: if glibc handed one out
+	 * twice (it knows carriers by name), refuse rather than corrupt. */
+	for (size_t i = 0; i < nmods; i++)
+		if (mods[i].carrier && mods[i].static_off == o) {
+			pthread_mutex_unlock(&tls_lock);
+			kdl_tls_static_release(carrier);
+			kdl_set_error("%s: glibc gave the static TLS block of another module (offset %ld)",
+				      name, (long)o);
+			return -1;
+		}
 	mods[idx].carrier = carrier;
 	mods[idx].static_off = o;
 	pthread_mutex_unlock(&tls_lock);
