@@ -88,6 +88,9 @@ $(B)/selftests/kmod/%: selftests/kmod/%.c $(wildcard selftests/kmod/*.h) uapi/li
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-parameter -I$(KSFT) -o $@ $< -lpthread -luring
 
+# The GL example and test share the offscreen render.
+$(B)/examples/egl_namespace $(B)/selftests/lib/real_egl_test: examples/gles_render.h
+
 # The program selftests/tools/kdl_gdb.bats runs under gdb.
 $(B)/selftests/tools/gdb_target: selftests/tools/gdb_target.c lib/include/kdl.h $(B)/lib/libkdl.so
 	@mkdir -p $(@D)
@@ -123,6 +126,26 @@ check-vm: all
 
 demo: all
 	@tools/demo.sh $(B)
+
+# The corpus check (not part of check): every shared object under
+# /usr/lib/x86_64-linux-gnu that glibc's dlopen loads, loaded by kdl_open
+# in a fresh process each (tools/corpus/run.sh; CORPUS_ARGS passes options).
+# corpus-vm does it in the VM on the kernel backend, every
+# CORPUS_VM_SAMPLE-th library (1: all).
+CORPUS_VM_SAMPLE ?= 1
+.PHONY: corpus corpus-vm
+$(B)/tools/corpus/probe: tools/corpus/probe.c lib/include/kdl.h $(B)/lib/libkdl.so
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B)/lib -lkdl -Wl,-rpath,'$$ORIGIN/../../lib' -ldl
+
+corpus: $(B)/tools/corpus/probe
+	tools/corpus/run.sh --build $(B) $(CORPUS_ARGS)
+
+corpus-vm: $(B)/tools/corpus/probe
+	@[ -f kmod/kdl.ko ] || { echo "corpus-vm: kmod/kdl.ko was not built" >&2; exit 1; }
+	KDL_BACKEND=kernel tools/vm/run.sh --timeout 3000 --out $(B)/vm-corpus -- \
+		tools/corpus/run.sh --build $(B) --out /tmp/corpus \
+		--sample $(CORPUS_VM_SAMPLE) $(CORPUS_ARGS)
 
 # Benchmark of libkdl against glibc's loader on real libraries (not a
 # test): first load in fresh processes, warm open+close, kdl_sym vs dlsym.
