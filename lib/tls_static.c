@@ -104,10 +104,12 @@ bool kdl_tls_glibc_static_off(size_t modid, intptr_t *off)
 	if (!info)
 		info = (static_info_fn)dlvsym(RTLD_DEFAULT, "_dl_get_tls_static_info",
 					      "GLIBC_PRIVATE");
-	if (info)
+	if (info) {
 		info(&size, &align);
-	else
+	} else {
+		dlerror();	/* nothing stale for the caller's dlerror() */
 		size = 1 << 20;
+	}
 	if (!a || a >= tp || (size_t)(tp - a) > size)
 		return false;
 	*off = a - tp;

@@ -58,47 +58,37 @@ struct child_frame {
 	struct gr_frame f;
 };
 
+static void render_child(int fd, void *arg)
+{
+	struct child_frame *out = calloc(1, sizeof(*out));
+	const char *e;
+
+	if (!out)
+		_exit(2);
+	e = render_with(*(int *)arg, &out->f);
+	if (e)
+		snprintf(out->err, sizeof(out->err), "%s", e);
+	for (size_t n = 0; n < sizeof(*out);) {
+		ssize_t w = write(fd, (char *)out + n, sizeof(*out) - n);
+
+		if (w <= 0)
+			_exit(2);
+		n += w;
+	}
+}
+
 /* The render in a fresh child, so each GL stack starts from nothing. */
 static int render_in_child(int kdl, struct child_frame *out)
 {
-	size_t got = 0;
-	int pfd[2], status;
-	pid_t pid;
+	static char buf[sizeof(struct child_frame) + 1];
+	int status;
 
-	memset(out, 0, sizeof(*out));
-	if (pipe(pfd))
+	memset(buf, 0, sizeof(buf));
+	status = run_in_child(render_child, &kdl, buf, sizeof(buf));
+	if (status == -1)
 		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		const char *e = render_with(kdl, &out->f);
-		char *p = (char *)out;
-
-		close(pfd[0]);
-		if (e)
-			snprintf(out->err, sizeof(out->err), "%s", e);
-		for (size_t n = 0; n < sizeof(*out);) {
-			ssize_t w = write(pfd[1], p + n, sizeof(*out) - n);
-
-			if (w <= 0)
-				_exit(2);
-			n += w;
-		}
-		_exit(0);
-	}
-	close(pfd[1]);
-	while (got < sizeof(*out)) {
-		ssize_t r = read(pfd[0], (char *)out + got, sizeof(*out) - got);
-
-		if (r <= 0)
-			break;
-		got += r;
-	}
-	close(pfd[0]);
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (got != sizeof(*out) && !out->err[0])
+	memcpy(out, buf, sizeof(*out));
+	if (status && !out->err[0])
 		snprintf(out->err, sizeof(out->err), "child died (wait status 0x%x)", status);
 	return 0;
 }
