@@ -162,7 +162,7 @@ $(B)/bench/sources_bench: bench/sources_bench.c bench/bench_util.h $(B)/lib/libk
 
 bench: $(B)/bench/open_bench $(B)/bench/sources_bench $(B)/tools/kdl
 	$(B)/bench/open_bench
-	$(B)/bench/sources_bench -k $(B)/tools/kdl
+	$(B)/bench/sources_bench -k $(abspath $(B))/tools/kdl
 
 # Benchmark of kdl.ko (not a test): runs in the VM, prints time and
 # syscalls per image.

@@ -75,16 +75,6 @@ void kdl_obj_destroy(struct kdl_obj *o)
 
 static struct kdl_obj *find_loaded(struct load_txn *t, dev_t dev, ino_t ino, uint64_t off)
 {
-	struct kdl_obj *p;
-
-	/* A file the process has: glibc keeps one copy of a file, so the
-	 * default namespace takes the process's, by whatever path it is
-	 * named; a created namespace only what it shares. */
-	if (!off && (p = kdl_process_find_file(dev, ino)) &&
-	    (!t->ns->isolated || kdl_ns_shares(t->ns, p->soname))) {
-		kdl_process_hold(p);
-		return p;
-	}
 	for (struct kdl_obj *o = kdl_objs; o; o = o->next)
 		if (o->ns == t->ns && o->dev == dev && o->ino == ino && o->map.start &&
 		    o->src_base == off)
@@ -210,11 +200,30 @@ fail:
 	return NULL;
 }
 
+/*
+ * The process's copy of the file @d was mapped from: glibc keeps one copy
+ * of a file, so the default namespace takes the process's, by whatever
+ * path or link it is named; a created namespace only what it shares.
+ * Only process objects of @d's soname are asked (NULL: all), so a load
+ * that has no twin in the process costs no lookup of their files.
+ */
+static struct kdl_obj *process_copy(struct load_txn *t, const struct kdl_obj *d,
+				    const char *soname)
+{
+	struct kdl_obj *p;
+
+	if (d->src_base || !(p = kdl_process_find_file(d->dev, d->ino, soname)) ||
+	    (t->ns->isolated && !kdl_ns_shares(t->ns, p->soname)))
+		return NULL;
+	kdl_process_hold(p);
+	return p;
+}
+
 /* A new object from @s, queued in the transaction; @s is released. */
 static struct kdl_obj *load_queued(struct load_txn *t, struct kdl_source *s, char *path,
 				   const char *display)
 {
-	struct kdl_obj *d = find_loaded(t, s->dev, s->ino, s->id_offset);
+	struct kdl_obj *d = find_loaded(t, s->dev, s->ino, s->id_offset), *p;
 
 	if (d) {
 		free(path);
@@ -223,6 +232,10 @@ static struct kdl_obj *load_queued(struct load_txn *t, struct kdl_source *s, cha
 	}
 	d = load_one(t, s, path, display);
 	kdl_source_release(s);
+	if (d && (p = process_copy(t, d, d->soname))) {
+		kdl_obj_destroy(d);
+		return p;
+	}
 	/* A file whose soname the namespace takes from the process (libc
 	 * by a path the process did not load it from, say) is not mapped
 	 * twice: glibc loads it, or already has it. */
@@ -472,6 +485,9 @@ static struct kdl_obj *load_locked(struct load_txn *t, const struct kdl_request 
 		return NULL;
 	}
 	root = find_loaded(t, s.dev, s.ino, s.id_offset);
+	if (!root && (mode & RTLD_NOLOAD))
+		root = process_copy(t, &(struct kdl_obj){ .dev = s.dev, .ino = s.ino,
+							  .src_base = s.id_offset }, NULL);
 	if (root || (mode & RTLD_NOLOAD)) {
 		free(path);
 		kdl_source_release(&s);

@@ -73,6 +73,7 @@ struct kdl_obj {
 	const char *soname;		/* DT_SONAME or the base name */
 	struct kdl_ns *ns;
 	bool system;			/* the process's own object, not ours */
+	bool file_id_known;		/* system: dev/ino looked up */
 	void *glibc_handle;		/* dlopen handle keeping a system object */
 
 	struct kdl_mapping map;
@@ -200,8 +201,10 @@ KDL_HIDDEN uintptr_t kdl_sym_value(const struct kdl_obj *o, const Elf64_Sym *s);
  * default namespace, every object glibc loaded). */
 KDL_HIDDEN int kdl_process_refresh(void);
 KDL_HIDDEN struct kdl_obj *kdl_process_find(const char *soname);
-/* The process's object mapped from the file @dev/@ino, or NULL. */
-KDL_HIDDEN struct kdl_obj *kdl_process_find_file(dev_t dev, ino_t ino);
+/* The process's object mapped from the file @dev/@ino, or NULL; with
+ * @soname, only an object of that soname is asked (the file of each is
+ * looked up once). */
+KDL_HIDDEN struct kdl_obj *kdl_process_find_file(dev_t dev, ino_t ino, const char *soname);
 /* Keep the process's object @o loaded for as long as the process runs
  * (glibc's reference, taken once), as a dlopen of it would. */
 KDL_HIDDEN void kdl_process_hold(struct kdl_obj *o);

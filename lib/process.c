@@ -48,7 +48,6 @@ static struct kdl_obj *proc_obj_new(struct dl_phdr_info *info)
 	struct kdl_obj *o = calloc(1, sizeof(*o));
 	const Elf64_Dyn *dyn = NULL;
 	size_t ndyn = 0;
-	struct stat st;
 
 	if (!o)
 		return NULL;
@@ -77,12 +76,6 @@ static struct kdl_obj *proc_obj_new(struct dl_phdr_info *info)
 			if (e > o->map.start + o->map.len)
 				o->map.len = e - o->map.start;
 		}
-	}
-	/* Its file's identity, as glibc tells files apart (device and
-	 * inode), so a path naming it by another spelling finds it. */
-	if (!stat(info->dlpi_name && *info->dlpi_name ? info->dlpi_name : "/proc/self/exe", &st)) {
-		o->dev = st.st_dev;
-		o->ino = st.st_ino;
 	}
 	o->tls_modid = info->dlpi_tls_modid;
 	o->dynamic = dyn;
@@ -180,11 +173,30 @@ struct kdl_obj *kdl_process_find(const char *soname)
 	return NULL;
 }
 
-struct kdl_obj *kdl_process_find_file(dev_t dev, ino_t ino)
+/* Its file's identity, as glibc tells files apart (device and inode);
+ * asked for once, when first needed (a stat is not free). */
+static void file_id(struct kdl_obj *o)
 {
-	for (size_t i = 0; ino && i < nlive; i++)
+	struct stat st;
+
+	if (o->file_id_known)
+		return;
+	o->file_id_known = true;
+	if (!stat(strcmp(o->path, MAIN_PROGRAM) ? o->path : "/proc/self/exe", &st)) {
+		o->dev = st.st_dev;
+		o->ino = st.st_ino;
+	}
+}
+
+struct kdl_obj *kdl_process_find_file(dev_t dev, ino_t ino, const char *soname)
+{
+	for (size_t i = 0; ino && i < nlive; i++) {
+		if (soname && strcmp(live[i]->soname, soname))
+			continue;
+		file_id(live[i]);
 		if (live[i]->ino == ino && live[i]->dev == dev)
 			return live[i];
+	}
 	return NULL;
 }
 
