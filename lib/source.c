@@ -1,6 +1,7 @@
 /* source.c - turn an fd+offset, a zip entry or a buffer into something the
  * backends can map: zero-copy where the bytes lie page aligned in a file,
- * one copy into a sealed memfd otherwise. */
+ * one copy into a sealed memfd otherwise (a file perf can read with
+ * KDL_PERF=1, perf_copy.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -42,21 +43,11 @@ int kdl_source_read(const struct kdl_source *s, void *buf, size_t len, uint64_t 
 	return kdl_pread_all(s->fd, buf, len, s->offset + off);
 }
 
-/* A sealed memfd holding @len bytes from @from (fd at @off, or memory). */
-static int copy_to_memfd(int from, uint64_t off, const void *mem, uint64_t len,
-			 const char *name)
+/* @len bytes from @from (fd at @off, or memory) into @fd; -1, errno set. */
+static int fill_copy(int fd, int from, uint64_t off, const void *mem, uint64_t len)
 {
-	char label[64];
-	int fd;
-
-	snprintf(label, sizeof(label), "kdl:%s", strrchr(name, '/') ? strrchr(name, '/') + 1 : name);
-	fd = memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0) {
-		kdl_set_error("%s: memfd_create for the copy: %s", name, strerror(errno));
-		return -1;
-	}
 	if (ftruncate(fd, len))
-		goto fail;
+		return -1;
 	for (uint64_t done = 0; done < len;) {
 		ssize_t r;
 
@@ -80,24 +71,62 @@ static int copy_to_memfd(int from, uint64_t off, const void *mem, uint64_t len,
 		if (r <= 0) {
 			if (r == 0)
 				errno = EIO;
-			goto fail;
+			return -1;
 		}
 		done += r;
 	}
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL))
-		goto fail;
+	return 0;
+}
+
+/* A sealed memfd holding @len bytes from @from (fd at @off, or memory). */
+static int copy_to_memfd(int from, uint64_t off, const void *mem, uint64_t len,
+			 const char *label, const char *name)
+{
+	int fd = memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0) {
+		kdl_set_error("%s: memfd_create for the copy: %s", name, strerror(errno));
+		return -1;
+	}
+	if (fill_copy(fd, from, off, mem, len) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)) {
+		kdl_set_error("%s: copying the image into a memfd: %s", name, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	return fd;
-fail:
-	kdl_set_error("%s: copying the image into a memfd: %s", name, strerror(errno));
+}
+
+/* KDL_PERF=1: the copy as a file perf can open (perf_copy.c), mapped
+ * through a read-only fd. */
+static int copy_to_perf_file(int from, uint64_t off, const void *mem, uint64_t len,
+			     const char *label, const char *name)
+{
+	char *path;
+	int fd = kdl_perf_file_create(label, name, &path), ro = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fill_copy(fd, from, off, mem, len) || (ro = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		kdl_set_error("%s: KDL_PERF: copying the image into %s: %s", name, path,
+			      strerror(errno));
+		unlink(path);
+	}
 	close(fd);
-	return -1;
+	free(path);
+	return ro;
 }
 
 /* The source becomes a sealed memfd copy of the image. */
 static int source_copy(struct kdl_source *s, int from, uint64_t off, const void *mem,
 		       uint64_t len, const char *name)
 {
-	s->fd = copy_to_memfd(from, off, mem, len, name);
+	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	char label[64];
+
+	snprintf(label, sizeof(label), "kdl:%s", base);
+	s->fd = kdl_perf_copies() ? copy_to_perf_file(from, off, mem, len, label + 4, name) :
+				    copy_to_memfd(from, off, mem, len, label, name);
 	if (s->fd < 0)
 		return -1;
 	s->own_fd = true;

@@ -47,4 +47,9 @@ KDL_HIDDEN void kdl_source_release(struct kdl_source *s);
  * names no container. */
 KDL_HIDDEN int kdl_container_split(const char *path, char **zip, char **entry);
 
+/* perf_copy.c: KDL_PERF=1 asks for copies perf can read back; a file of
+ * the user's own for @label, O_RDWR, its path in *@path. */
+KDL_HIDDEN bool kdl_perf_copies(void);
+KDL_HIDDEN int kdl_perf_file_create(const char *label, const char *name, char **path);
+
 #endif

@@ -1,5 +1,5 @@
 /*
- * gdb_target.c - the program kdl_gdb.bats debugs: loads libz.so.1 through
+ * gdb_target.c - the program kdl_gdb.bats debugs (and kdl_perf.bats profiles): loads libz.so.1 through
  * libkdl, calls deflate, closes it.
  *
  *   gdb_target file     kdl_open("libz.so.1")
@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 	void *h;
 	int n;
 
-	if (!strcmp(mode, "mem"))
+	if (!strcmp(mode, "mem") || !strcmp(mode, "spin"))
 		h = open_mem();
 	else if ((!strcmp(mode, "tls") || !strcmp(mode, "open")) && argc > 2)
 		h = kdl_open(argv[2], RTLD_NOW, NULL);
@@ -99,6 +99,18 @@ int main(int argc, char **argv)
 	if (!h) {
 		fprintf(stderr, "gdb_target: %s\n", kdl_error());
 		return 1;
+	}
+	if (!strcmp(mode, "spin")) {
+		unsigned long (*adler)(unsigned long, const unsigned char *, unsigned int) =
+			(unsigned long (*)(unsigned long, const unsigned char *, unsigned int))
+				must_sym(h, "adler32");
+		static unsigned char buf[1 << 20];
+		unsigned long a = 1;
+
+		for (int i = 0; i < 300; i++)
+			a = adler(a, buf, sizeof(buf));
+		printf("adler32 %lx\n", a);
+		return 0;
 	}
 	if (!strcmp(mode, "tls")) {
 		int (*get)(void) = (int (*)(void))must_sym(h, "fx_tls_get");
