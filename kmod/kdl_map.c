@@ -110,10 +110,11 @@ static int kdl_reserve_mirror(struct file *dev, struct kdl_req *req)
 	return 0;
 }
 
-static bool kdl_ranges_meet(unsigned long a, unsigned long b,
-			    unsigned long len)
+/* [@a, @a + @alen) and [@b, @b + @blen) share a byte (0: no range). */
+static bool kdl_ranges_meet(unsigned long a, unsigned long alen,
+			    unsigned long b, unsigned long blen)
 {
-	return a && b && a < b + len && b < a + len;
+	return a && b && a < b + blen && b < a + alen;
 }
 
 /*
@@ -128,12 +129,14 @@ static void kdl_forget_overlapping(struct kdl_file *kf,
 
 	lockdep_assert_held(&kf->lock);
 	list_for_each_entry_safe(img, tmp, &kf->images, node) {
-		unsigned long len = max(img->span, new->span);
+		unsigned long a = img->span, b = new->span;
 
-		if (kdl_ranges_meet(img->base, new->base, len) ||
-		    kdl_ranges_meet(img->base, new->mirror, len) ||
-		    kdl_ranges_meet(img->mirror, new->base, len) ||
-		    kdl_ranges_meet(img->mirror, new->mirror, len)) {
+		/* Each range with its own length: one length for both
+		 * forgot images that merely lay next to the new one. */
+		if (kdl_ranges_meet(img->base, a, new->base, b) ||
+		    kdl_ranges_meet(img->base, a, new->mirror, b) ||
+		    kdl_ranges_meet(img->mirror, a, new->base, b) ||
+		    kdl_ranges_meet(img->mirror, a, new->mirror, b)) {
 			list_del(&img->node);
 			kfree(img);
 		}

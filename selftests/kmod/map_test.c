@@ -191,6 +191,39 @@ TEST_F(map, unmap_refuses_bases_it_did_not_map)
 	munmap(own, PG);
 }
 
+/* An image mapped right next to another, in the larger one's span as
+ * measured from the smaller's start, must not make the first unmappable
+ * (both orders: the small one below, then above). */
+TEST_F(map, unmap_finds_an_image_after_a_neighbour_was_mapped)
+{
+	struct kdl_segment one = { .vaddr = 0, .offset = 0, .filesz = PG, .memsz = PG,
+				   .prot = PROT_READ };
+	uint64_t want = 0x3e0000000000UL, a = 0;
+	struct kdl_map m;
+
+	for (int above = 0; above < 2; above++) {
+		uint64_t at = above ? want + STD_SPAN : want - PG;
+
+		ASSERT_TRUE(range_free(want - PG, STD_SPAN + 2 * PG));
+		ASSERT_EQ(0, map_std(self->dev, self->fd, KDL_MAP_FIXED_NOREPLACE,
+				     want, 0, &a));
+		memset(&m, 0, sizeof(m));
+		m.size = sizeof(m);
+		m.flags = KDL_MAP_FIXED_NOREPLACE;
+		m.fd = self->fd;
+		m.nr_segments = 1;
+		m.span = PG;
+		m.segments = (uintptr_t)&one;
+		m.fixed_addr = at;
+		ASSERT_EQ(0, ioctl(self->dev, KDL_IOC_MAP, &m));
+		ASSERT_EQ(at, m.base);
+		EXPECT_EQ(0, unmap_image(self->dev, a)) TH_LOG("above %d: %m", above);
+		EXPECT_FALSE(probe_map(a, NULL));
+		EXPECT_EQ(0, unmap_image(self->dev, m.base));
+		EXPECT_FALSE(probe_map(m.base, NULL));
+	}
+}
+
 TEST_F(map, images_are_per_open_file)
 {
 	uint64_t base = 0;
