@@ -201,18 +201,18 @@ fail:
 }
 
 /*
- * The process's copy of the file @d was mapped from: glibc keeps one copy
+ * The process's copy of the file @dev/@ino: glibc keeps one copy
  * of a file, so the default namespace takes the process's, by whatever
  * path or link it is named; a created namespace only what it shares.
- * Only process objects of @d's soname are asked (NULL: all), so a load
+ * Only process objects of @soname are asked (NULL: all), so a load
  * that has no twin in the process costs no lookup of their files.
  */
-static struct kdl_obj *process_copy(struct load_txn *t, const struct kdl_obj *d,
-				    const char *soname)
+static struct kdl_obj *process_copy(struct load_txn *t, dev_t dev, ino_t ino,
+				    uint64_t src_base, const char *soname)
 {
 	struct kdl_obj *p;
 
-	if (d->src_base || !(p = kdl_process_find_file(d->dev, d->ino, soname)) ||
+	if (src_base || !(p = kdl_process_find_file(dev, ino, soname)) ||
 	    (t->ns->isolated && !kdl_ns_shares(t->ns, p->soname)))
 		return NULL;
 	kdl_process_hold(p);
@@ -232,7 +232,7 @@ static struct kdl_obj *load_queued(struct load_txn *t, struct kdl_source *s, cha
 	}
 	d = load_one(t, s, path, display);
 	kdl_source_release(s);
-	if (d && (p = process_copy(t, d, d->soname))) {
+	if (d && (p = process_copy(t, d->dev, d->ino, d->src_base, d->soname))) {
 		kdl_obj_destroy(d);
 		return p;
 	}
@@ -240,8 +240,7 @@ static struct kdl_obj *load_queued(struct load_txn *t, struct kdl_source *s, cha
 	 * by a path the process did not load it from, say) is not mapped
 	 * twice: glibc loads it, or already has it. */
 	if (d && kdl_ns_shares(t->ns, d->soname)) {
-		struct kdl_obj *p = kdl_process_runtime_dep(d->soname, d->name);
-
+		p = kdl_process_runtime_dep(d->soname, d->name);
 		kdl_obj_destroy(d);
 		return p;
 	}
@@ -486,8 +485,7 @@ static struct kdl_obj *load_locked(struct load_txn *t, const struct kdl_request 
 	}
 	root = find_loaded(t, s.dev, s.ino, s.id_offset);
 	if (!root && (mode & RTLD_NOLOAD))
-		root = process_copy(t, &(struct kdl_obj){ .dev = s.dev, .ino = s.ino,
-							  .src_base = s.id_offset }, NULL);
+		root = process_copy(t, s.dev, s.ino, s.id_offset, NULL);
 	if (root || (mode & RTLD_NOLOAD)) {
 		free(path);
 		kdl_source_release(&s);

@@ -204,9 +204,11 @@ void kdl_process_hold(struct kdl_obj *o)
 {
 	bool main_program = !strcmp(o->path, MAIN_PROGRAM);
 
-	if (!o->glibc_handle && (o->path[0] == '/' || main_program))
-		o->glibc_handle = dlopen(main_program ? NULL : o->path, RTLD_LAZY | RTLD_NOLOAD);
-	dlerror();	/* nothing stale for the caller's dlerror() */
+	if (o->glibc_handle || (o->path[0] != '/' && !main_program))
+		return;
+	o->glibc_handle = dlopen(main_program ? NULL : o->path, RTLD_LAZY | RTLD_NOLOAD);
+	if (!o->glibc_handle)
+		dlerror();	/* nothing stale for the caller's dlerror() */
 }
 
 /* The process's copy of runtime-group member @soname, asking glibc to load
