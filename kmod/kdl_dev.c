@@ -254,17 +254,26 @@ static struct miscdevice kdl_misc = {
 
 static int __init kdl_init(void)
 {
+	int ret;
+
 	BUILD_BUG_ON(sizeof(struct kdl_query) != KDL_QUERY_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct kdl_map) != KDL_MAP_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct kdl_unmap) != KDL_UNMAP_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct kdl_map_batch) != KDL_MAP_BATCH_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct kdl_segment) != 40);
-	return misc_register(&kdl_misc);
+	ret = kdl_shmem_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&kdl_misc);
+	if (ret)
+		kdl_shmem_exit();
+	return ret;
 }
 
 static void __exit kdl_exit(void)
 {
 	misc_deregister(&kdl_misc);
+	kdl_shmem_exit();
 }
 
 module_init(kdl_init);

@@ -109,6 +109,8 @@ long kdl_reserve(struct file *dev, enum kdl_place place, unsigned long addr,
 int kdl_release_gaps(struct kdl_req *req, unsigned long start);
 
 /* kdl_mirror.c */
+int kdl_shmem_init(void);
+void kdl_shmem_exit(void);
 struct file *kdl_shmem_copy(struct kdl_req *req, loff_t pos, size_t len,
 			    size_t size);
 int kdl_mirror_fill_writable(struct kdl_req *req,

@@ -5,13 +5,56 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/module.h>
+#include <linux/mount.h>
 #include <linux/shmem_fs.h>
 
 #include "kdl_internal.h"
 
+/*
+ * A private tmpfs instance marked noexec, for copies of a source that
+ * lies on a noexec mount.  A copy on the kernel's shm mount would accept
+ * PROT_EXEC (at mmap and at a later mprotect) for bytes that mmap of
+ * their own file refuses to execute; on this mount do_mmap() clears
+ * VM_MAYEXEC exactly as it does for the source.
+ */
+static struct vfsmount *kdl_noexec_mnt;
+
+int kdl_shmem_init(void)
+{
+	struct file_system_type *type = get_fs_type("tmpfs");
+	struct vfsmount *mnt;
+
+	if (!type)
+		return -ENODEV;
+	mnt = kern_mount(type);
+	module_put(type->owner);	/* get_fs_type's reference */
+	if (IS_ERR(mnt))
+		return PTR_ERR(mnt);
+	/* Not yet visible to anyone: no mount lock needed. */
+	mnt->mnt_flags |= MNT_NOEXEC | MNT_NOSUID | MNT_NODEV;
+	kdl_noexec_mnt = mnt;
+	return 0;
+}
+
+/* fs/exec.c's path_noexec(), which modules cannot call. */
+static bool kdl_path_noexec(const struct path *path)
+{
+	return (path->mnt->mnt_flags & MNT_NOEXEC) ||
+	       (path->mnt->mnt_sb->s_iflags & SB_I_NOEXEC);
+}
+
+void kdl_shmem_exit(void)
+{
+	kern_unmount(kdl_noexec_mnt);
+}
+
 /**
  * kdl_shmem_copy() - a new shmem object of @size bytes whose first @len
  * bytes are the source's bytes at @pos; the rest reads as zero.
+ *
+ * The copy may be executed only if its source may: it lives on the
+ * noexec instance when the source's mount is noexec.
  *
  * Return: the shmem file (the caller owns the reference) or an ERR_PTR.
  */
@@ -23,7 +66,11 @@ struct file *kdl_shmem_copy(struct kdl_req *req, loff_t pos, size_t len,
 	void *buf;
 	int ret = 0;
 
-	shm = shmem_file_setup("kdl-mirror", size, VM_NORESERVE);
+	if (kdl_path_noexec(&req->src->f_path))
+		shm = shmem_file_setup_with_mnt(kdl_noexec_mnt, "kdl-mirror",
+						size, VM_NORESERVE);
+	else
+		shm = shmem_file_setup("kdl-mirror", size, VM_NORESERVE);
 	if (IS_ERR(shm) || !len)
 		return shm;
 	buf = (void *)__get_free_page(GFP_KERNEL);
