@@ -157,7 +157,7 @@ static struct kdl_obj *load_one(struct load_txn *t, struct kdl_source *s, char *
 	o->ino = s->ino;
 	o->src_base = s->id_offset;
 	o->zero_copy = !s->copied;
-	if (read_head(s, o, o->name))
+	if (read_head(s, o, o->name) || kdl_noexec_check(s, &o->elf, o->name))
 		goto fail;
 	backend = kdl_backend_pick(t->flags);
 	if (backend < 0)

@@ -57,7 +57,10 @@ int kdl_map_kernel(const struct kdl_elf *e, const struct kdl_src *src,
 		req.mirror_base = pl->mirror_base;
 	}
 	if (ioctl(ks->dev_fd, KDL_IOC_MAP, &req) < 0) {
-		kdl_set_error("%s: %s: KDL_IOC_MAP: %s", name, KDL_DEVICE_PATH, strerror(errno));
+		int err = errno;
+
+		kdl_set_error("%s: %s: KDL_IOC_MAP: %s%s", name, KDL_DEVICE_PATH, strerror(err),
+			      kdl_noexec_hint(err, src));
 		return -1;
 	}
 	m->start = req.base;

@@ -94,8 +94,11 @@ static int map_segment(const struct kdl_elf_load *l, const struct kdl_src *src,
 			       src->fd, src->base + PAGE_DOWN(l->offset));
 
 		if (p == MAP_FAILED) {
-			kdl_set_error("%s: mmap of segment at 0x%llx: %s", name,
-				      (unsigned long long)l->vaddr, strerror(errno));
+			int err = errno;
+
+			kdl_set_error("%s: mmap of segment at 0x%llx: %s%s", name,
+				      (unsigned long long)l->vaddr, strerror(err),
+				      kdl_noexec_hint(err, src));
 			return -1;
 		}
 		/* The file's bytes after filesz share the last page: zero them. */

@@ -164,8 +164,10 @@ int kdl_source_fd(struct kdl_source *s, int fd, uint64_t offset, uint64_t size,
 	s->ino = st.st_ino;
 	s->id_offset = offset;
 	s->size = size;
-	if (offset % PAGE)
+	if (offset % PAGE) {
+		s->noexec = kdl_fd_noexec(fd);
 		return source_copy(s, fd, offset, NULL, size, name);
+	}
 	s->fd = fd;
 	s->offset = offset;
 	return 0;
@@ -419,5 +421,9 @@ int kdl_source_mem(struct kdl_source *s, const void *buf, size_t len, bool kerne
 			return 0;
 		}
 	}
-	return source_copy(s, -1, 0, buf, len, name);
+	if (source_copy(s, -1, 0, buf, len, name))
+		return -1;
+	/* After the copy, whose reads brought the buffer's pages in. */
+	s->noexec = kdl_mem_noexec(buf, len);
+	return 0;
 }
