@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "debug.h"
+#include "noexec.h"
 #include "obj.h"
 #include "source.h"
 #include "tls.h"

@@ -16,10 +16,6 @@ struct kdl_src {
 				   user range instead of fd (KDL_MAP_SRC_ADDR) */
 };
 
-/* noexec.c: " (the file lies on a noexec mount)" when that explains a
- * mapping's failure with @err, else "". */
-KDL_HIDDEN const char *kdl_noexec_hint(int err, const struct kdl_src *src);
-
 struct kdl_placement {
 	unsigned int flags;	/* KDL_LOAD_WINDOW, KDL_LOAD_FIXED, KDL_LOAD_MIRROR */
 	uint64_t lo, hi;	/* window */

@@ -7,6 +7,7 @@
 
 #include "kdl_internal.h"
 #include "map.h"
+#include "noexec.h"
 
 int kdl_map_kernel(const struct kdl_elf *e, const struct kdl_src *src,
 		   const struct kdl_placement *pl, struct kdl_mapping *m, const char *name)

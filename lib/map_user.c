@@ -8,6 +8,7 @@
 
 #include "kdl_internal.h"
 #include "map.h"
+#include "noexec.h"
 
 #define PAGE 4096ULL
 #define PAGE_DOWN(x) ((x) & ~(PAGE - 1))
@@ -167,6 +168,11 @@ static int mirror_fill(const struct kdl_elf *e, const struct kdl_src *src,
 		uint64_t len = seg_pages(l), head = l->vaddr - PAGE_DOWN(l->vaddr);
 		bool shared = mirror_shared(l);
 
+		/* The copy may run only what the file's own pages could. */
+		if (shared && (l->flags & PF_X) && kdl_fd_noexec(src->fd)) {
+			errno = EPERM;
+			goto fail_errno;
+		}
 		if (shared && l->filesz) {
 			/* The file's bytes, from the segment's first page up to
 			 * filesz; the memfd reads as zero after them. */
@@ -203,7 +209,8 @@ static int mirror_fill(const struct kdl_elf *e, const struct kdl_src *src,
 	ret = 0;
 	goto out;
 fail_errno:
-	kdl_set_error("%s: mirrored mapping: %s", name, strerror(errno));
+	kdl_set_error("%s: mirrored mapping: %s%s", name, strerror(errno),
+		      kdl_noexec_hint(errno, src));
 out:
 	if (memfd >= 0)
 		close(memfd);

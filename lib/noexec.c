@@ -14,6 +14,7 @@
 #include "elf_image.h"
 #include "kdl_internal.h"
 #include "map.h"
+#include "noexec.h"
 #include "source.h"
 
 #define PAGE 4096ULL

@@ -15,6 +15,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "noexec.h"
 #include "source.h"
 #include "zip.h"
 

@@ -48,15 +48,6 @@ KDL_HIDDEN void kdl_source_release(struct kdl_source *s);
  * names no container. */
 KDL_HIDDEN int kdl_container_split(const char *path, char **zip, char **entry);
 
-/* noexec.c: whether the file behind @fd, or a file mapped in the buffer,
- * lies on a noexec mount; and the refusal of an image from such bytes
- * that has an executable segment (-1, kdl_error set). */
-struct kdl_elf;
-KDL_HIDDEN bool kdl_fd_noexec(int fd);
-KDL_HIDDEN bool kdl_mem_noexec(const void *buf, size_t len);
-KDL_HIDDEN int kdl_noexec_check(const struct kdl_source *s, const struct kdl_elf *e,
-				const char *name);
-
 /* perf_copy.c: KDL_PERF=1 asks for copies perf can read back; a file of
  * the user's own for @label, O_RDWR, its path in *@path. */
 KDL_HIDDEN bool kdl_perf_copies(void);

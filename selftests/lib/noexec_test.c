@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 
 #include "kdl_leaks.h"
+#include "kdl_test.h"
 #include "kdl_src_test.h"
 #include "kselftest_harness.h"
 
@@ -37,7 +38,7 @@ static void write_file(const char *path, const void *lead, size_t lead_len,
 
 FIXTURE_SETUP(noexec)
 {
-	char path[128], cmd[512], junk[JUNK];
+	char path[128], cmd[1024], junk[JUNK];
 
 	memset(junk, 'j', sizeof(junk));
 	self->dir[0][0] = self->dir[1][0] = '\0';
@@ -55,7 +56,8 @@ FIXTURE_SETUP(noexec)
 		write_file(path, NULL, 0, self->lib, self->len);
 		snprintf(path, sizeof(path), "%s/junk+libz", self->dir[i]);
 		write_file(path, junk, sizeof(junk), self->lib, self->len);
-		snprintf(cmd, sizeof(cmd), "cd %s && zip -q -0 app.zip libz.so.1", self->dir[i]);
+		snprintf(cmd, sizeof(cmd), "cd %s && zip -q -0 app.zip libz.so.1 && cp %s .",
+			 self->dir[i], fx_path("libfx_rwx.so"));
 		ASSERT_EQ(0, system(cmd));
 	}
 	/* A first load opens what stays open (the kernel backend's device). */
@@ -203,6 +205,44 @@ TEST_F(noexec, buffer_mapping_the_file_is_not_laundered_by_the_copy)
 		h = kdl_memopen(m + JUNK, self->len, RTLD_NOW, NULL);
 		EXPECT_VERDICT(i, h);
 		munmap(m, maplen);
+	}
+}
+
+/* A mirror copies an executable segment with a zero tail (both backends
+ * make it shared memory): the copy is judged as the file would be. */
+TEST_F(noexec, mirrored_executable_segment_is_not_laundered_by_the_copy)
+{
+	struct kdl_load_args args = {
+		.size = sizeof(args), .flags = KDL_LOAD_WINDOW | KDL_LOAD_MIRROR,
+		.window_lo = 1ull << 30, .window_hi = 2ull << 30, .mirror_base = 1ull << 44,
+	};
+	char path[128];
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/libfx_rwx.so", self->dir[i]);
+		void *h = kdl_open(path, RTLD_NOW, &args);
+
+		if (i) {
+			ASSERT_NE(NULL, h) {
+				TH_LOG("%s", kdl_error());
+			}
+			int (*get)(void) = (int (*)(void))kdl_sym(h, "fx_rwx_get");
+
+			ASSERT_NE(NULL, get);
+			EXPECT_EQ(3, get());
+			EXPECT_EQ(0, kdl_close(h));
+		} else {
+			const char *e = kdl_error();
+
+			EXPECT_EQ(NULL, h);
+			if (h)
+				kdl_close(h);
+			ASSERT_NE(NULL, e);
+			EXPECT_NE(NULL, strstr(e, "noexec")) {
+				TH_LOG("%s", e);
+			}
+			EXPECT_EQ(self->fds_before, leak_fd_count());
+		}
 	}
 }
 
