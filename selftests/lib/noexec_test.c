@@ -40,6 +40,10 @@ FIXTURE_SETUP(noexec)
 {
 	char path[128], cmd[1024], junk[JUNK];
 
+	/* Before unshare: in the VM's chroot, /proc/self/exe reads
+	 * differently in a new mount namespace. */
+	const char *rwx = fx_path("libfx_rwx.so");
+
 	memset(junk, 'j', sizeof(junk));
 	self->dir[0][0] = self->dir[1][0] = '\0';
 	if (geteuid() != 0 || unshare(CLONE_NEWNS))
@@ -57,7 +61,7 @@ FIXTURE_SETUP(noexec)
 		snprintf(path, sizeof(path), "%s/junk+libz", self->dir[i]);
 		write_file(path, junk, sizeof(junk), self->lib, self->len);
 		snprintf(cmd, sizeof(cmd), "cd %s && zip -q -0 app.zip libz.so.1 && cp %s .",
-			 self->dir[i], fx_path("libfx_rwx.so"));
+			 self->dir[i], rwx);
 		ASSERT_EQ(0, system(cmd));
 	}
 	/* A first load opens what stays open (the kernel backend's device). */
