@@ -9,6 +9,11 @@
 
 #define PAGE 4096ULL
 
+/* A relocated word may lie at any address (a pointer in a packed struct):
+ * stores go through a type that promises no alignment, which is one mov
+ * on x86-64 and no undefined behaviour. */
+typedef uint64_t unaligned_u64 __attribute__((aligned(1), may_alias));
+
 struct reloc_ctx {
 	struct kdl_obj *o;
 	struct kdl_obj *const *local;
@@ -171,7 +176,7 @@ static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, enum pass pass)
 
 		if (!m)
 			return -1;
-		*(uint64_t *)where = k == REL_DTPMOD ? m->tls_modid :
+		*(unaligned_u64 *)where = k == REL_DTPMOD ? m->tls_modid :
 				     (symidx ? def.sym->st_value : 0) + a;
 		return 0;
 	}
@@ -183,7 +188,7 @@ static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, enum pass pass)
 
 		if (!m || kdl_tls_ie_offset(m, o->name, &off))
 			return -1;
-		*(uint64_t *)where = off + (symidx ? def.sym->st_value : 0) + a;
+		*(unaligned_u64 *)where = off + (symidx ? def.sym->st_value : 0) + a;
 		return 0;
 	}
 	case REL_TLSDESC: {
@@ -198,34 +203,34 @@ static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, enum pass pass)
 		if (!m)
 			return -1;
 		if (kdl_tls_static_base(m, &base)) {
-			((uint64_t *)where)[0] = (uintptr_t)kdl_tlsdesc_static;
-			((uint64_t *)where)[1] = base + off;
+			((unaligned_u64 *)where)[0] = (uintptr_t)kdl_tlsdesc_static;
+			((unaligned_u64 *)where)[1] = base + off;
 			return 0;
 		}
 		ti = kdl_obj_tlsdesc_arg(o, m->tls_modid, off);
 		if (!ti)
 			return -1;
-		((uint64_t *)where)[0] = (uintptr_t)kdl_tlsdesc_dynamic;
-		((uint64_t *)where)[1] = (uintptr_t)ti;
+		((unaligned_u64 *)where)[0] = (uintptr_t)kdl_tlsdesc_dynamic;
+		((unaligned_u64 *)where)[1] = (uintptr_t)ti;
 		return 0;
 	}
 	case REL_RELATIVE:
-		*(uint64_t *)where = o->bias + a;
+		*(unaligned_u64 *)where = o->bias + a;
 		break;
 	case REL_IRELATIVE:
-		*(uint64_t *)where = ((uintptr_t(*)(void))(o->bias + a))();
+		*(unaligned_u64 *)where = ((uintptr_t(*)(void))(o->bias + a))();
 		break;
 	case REL_GOT: case REL_PLT:
-		*(uint64_t *)where = s;
+		*(unaligned_u64 *)where = s;
 		break;
 	case REL_ABS64:
-		*(uint64_t *)where = s + a;
+		*(unaligned_u64 *)where = s + a;
 		break;
 	case REL_PC64:
-		*(uint64_t *)where = s + a - where;
+		*(unaligned_u64 *)where = s + a - where;
 		break;
 	case REL_SIZE64:
-		*(uint64_t *)where = (def.sym ? def.sym->st_size : 0) + a;
+		*(unaligned_u64 *)where = (def.sym ? def.sym->st_size : 0) + a;
 		break;
 	case REL_PC32: case REL_ABS32: case REL_ABS32S: case REL_SIZE32:
 		v = k == REL_PC32 ? (int64_t)(s + a - where) :
@@ -253,7 +258,7 @@ static inline int reloc_fast(struct reloc_ctx *c, const Elf64_Rela *rel)
 	struct kdl_obj *o = c->o;
 	unsigned int type = ELF64_R_TYPE(rel->r_info);
 	size_t sym = ELF64_R_SYM(rel->r_info);
-	uint64_t *where = (uint64_t *)(o->bias + rel->r_offset);
+	unaligned_u64 *where = (unaligned_u64 *)(o->bias + rel->r_offset);
 
 	if (rel->r_offset >= o->wr_lo && rel->r_offset + 8 <= o->wr_hi &&
 	    rel->r_offset + 8 > rel->r_offset) {
@@ -310,7 +315,7 @@ struct kdl_tls_index *kdl_obj_tlsdesc_arg(struct kdl_obj *o, size_t modid, size_
  * bitmap entry after it relocates up to 63 following words. */
 static int apply_relr(struct kdl_obj *o)
 {
-	uint64_t *where = NULL;
+	unaligned_u64 *where = NULL;
 
 	for (size_t i = 0; i < o->nrelr; i++) {
 		uint64_t e = o->relr[i];
@@ -318,13 +323,13 @@ static int apply_relr(struct kdl_obj *o)
 		if (!(e & 1)) {
 			if (!kdl_elf_contains_mapped(o, e, 8))
 				goto bad;
-			where = (uint64_t *)(o->bias + e);
+			where = (unaligned_u64 *)(o->bias + e);
 			*where++ += o->bias;
 			continue;
 		}
 		if (!where)
 			goto bad;
-		for (uint64_t *p = where; (e >>= 1); p++)
+		for (unaligned_u64 *p = where; (e >>= 1); p++)
 			if (e & 1) {
 				if (!kdl_elf_contains_mapped(o, (uintptr_t)p - o->bias, 8))
 					goto bad;
@@ -373,7 +378,7 @@ int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 				      o->name, (unsigned long long)r->r_offset);
 			goto out;
 		}
-		*(uint64_t *)(o->bias + r->r_offset) = o->bias + r->r_addend;
+		*(unaligned_u64 *)(o->bias + r->r_offset) = o->bias + r->r_addend;
 	}
 	for (size_t i = o->nrelative; i < o->nrela; i++)
 		if (reloc_fast(&c, &o->rela[i]))

@@ -79,7 +79,10 @@ static const Elf64_Sym *gnu_lookup(const struct kdl_dyninfo *d, const struct kdl
 {
 	uint32_t h = r->gnu_hash, i, ch;
 	uint64_t word = d->gnu_bloom[(h / 64) & (d->gnu_bloom_size - 1)];
-	uint64_t mask = (1ull << (h % 64)) | (1ull << ((h >> d->gnu_bloom_shift) % 64));
+	/* A shift of 32 or more (dynamic.c allows up to 63) counts modulo
+	 * 32, as in glibc, whose 32-bit shift the CPU masks: measured, glibc
+	 * loads a library patched to shift 13 + 32 and finds every symbol. */
+	uint64_t mask = (1ull << (h % 64)) | (1ull << ((h >> (d->gnu_bloom_shift & 31)) % 64));
 
 	if ((word & mask) != mask)
 		return NULL;
