@@ -218,6 +218,13 @@ static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, enum pass pass)
 		*(unaligned_u64 *)where = o->bias + a;
 		break;
 	case REL_IRELATIVE:
+		/* glibc jumps wherever the addend points; a resolver outside
+		 * the object's code is refused instead of crashing. */
+		if (!kdl_elf_contains(&o->elf, a, 1, PF_X)) {
+			kdl_set_error("%s: IRELATIVE resolver at 0x%llx is not in an executable segment",
+				      o->name, (unsigned long long)a);
+			return -1;
+		}
 		*(unaligned_u64 *)where = ((uintptr_t(*)(void))(o->bias + a))();
 		break;
 	case REL_GOT: case REL_PLT:
