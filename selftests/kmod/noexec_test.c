@@ -95,7 +95,11 @@ static int map_one(int dev, int fd, const struct kdl_segment *seg,
 	struct kdl_segment s = *seg;
 	struct kdl_map m;
 
-	std_map(&m, fd, &s, KDL_MAP_ANYWHERE | flags);
+	/* Below 4 GiB, so that the mirror 1 TiB above fits with 4-level
+	 * page tables too. */
+	std_map(&m, fd, &s, KDL_MAP_WINDOW | flags);
+	m.window_lo = GIB;
+	m.window_hi = 4 * GIB;
 	m.nr_segments = 1;
 	m.span = 2 * PG;
 	if (flags & KDL_MAP_MIRROR)
