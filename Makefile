@@ -11,6 +11,13 @@ ifeq ($(SAN),1)
 B         := build-san
 SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
+# Set TSAN=1 for a ThreadSanitizer build (into build-tsan/) of libkdl and
+# the library tests that start threads (tsan-tests).
+TSAN      ?=
+ifeq ($(TSAN),1)
+B         := build-tsan
+SANFLAGS  := -fsanitize=thread -fno-omit-frame-pointer
+endif
 
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror
@@ -107,22 +114,52 @@ module: | deps
 		{ cat $(B).kbuild.log; exit 1; }; \
 	else echo "module: no kernel build tree at $(KDIR), skipped"; fi
 
-# check: the host suite, the host suite again on an ASan/UBSan build, then
-# the VM suite; one summary line for all three.
+# check: the host suite, the host suite again on an ASan/UBSan build, the
+# threaded library tests on a TSan build, then the VM suite; one summary
+# line for all four.
 check: all
 	@$(MAKE) --no-print-directory SAN=1 lib tools tests >build-san.log 2>&1 || \
 		{ cat build-san.log; exit 1; }
-	@tools/check.sh $(B) "host san vm"
+	@$(MAKE) --no-print-directory TSAN=1 tsan-tests >build-tsan.log 2>&1 || \
+		{ cat build-tsan.log; exit 1; }
+	@tools/check.sh $(B) "host san tsan vm"
 
 check-san:
 	@$(MAKE) --no-print-directory SAN=1 lib tools tests
 	@tools/check.sh $(B) san
+
+# The library tests that start threads (their source calls pthread_create;
+# selftests/run.sh picks the same ones), for the tsan suite.  They load
+# the main build's fixtures (KDL_FIXTURES_DIR, set by tools/check.sh),
+# which no sanitizer changes.
+TSAN_TESTS := $(patsubst selftests/lib/%.c,$(B)/selftests/lib/%,\
+	$(shell grep -l pthread_create selftests/lib/*_test.c))
+.PHONY: tsan-tests check-tsan
+tsan-tests: $(TSAN_TESTS)
+
+check-tsan: fixtures
+	@$(MAKE) --no-print-directory TSAN=1 tsan-tests
+	@tools/check.sh $(B) tsan
 
 check-host: deps lib tools tests
 	@tools/check.sh $(B) host
 
 check-vm: all
 	@tools/check.sh $(B) vm
+
+# The VM suite on a debug kernel (KASAN, lockdep, KFENCE, UBSAN, kmemleak;
+# not part of check): tools/vm/debug-kernel.sh builds the kernel once into
+# a cache outside the tree, and kdl.ko against it each time.
+# check-vm-debug-negative proves that a broken kdl.ko fails the run.
+.PHONY: debug-kernel check-vm-debug check-vm-debug-negative
+debug-kernel: | deps
+	@tools/vm/debug-kernel.sh >/dev/null
+
+check-vm-debug: deps lib tools tests
+	@tools/check.sh $(B) vm-debug
+
+check-vm-debug-negative: deps $(KTESTS)
+	@tools/vm/debug-negative.sh $(B)
 
 demo: all
 	@tools/demo.sh $(B)
@@ -194,7 +231,8 @@ install: lib tools
 		install -m 644 kmod/kdl.ko $(DESTDIR)/lib/modules/$(KVER)/extra/kdl.ko; fi
 
 clean:
-	rm -rf build build-san build.kbuild.log build-san.kbuild.log build-san.log
+	rm -rf build build-san build.kbuild.log build-san.kbuild.log build-san.log \
+		build-tsan build-tsan.log
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null; fi
 
 # libFuzzer targets over what parses untrusted bytes (clang), one per file
@@ -208,3 +246,12 @@ $(B)/fuzz/%: selftests/fuzz/%.c $(LIB_SRCS) $(LIB_ASM) $(wildcard lib/*.h lib/in
 fuzz: $(FUZZERS)
 tests: $(FUZZERS)
 .PHONY: fuzz
+
+# A long campaign (not part of check): each target FUZZ_TIME seconds on a
+# copy of selftests/fuzz/corpus/, FUZZ_JOBS at once; FUZZ_MERGE=1 merges
+# what raised coverage back into the tree (tools/fuzz-long.sh).
+FUZZ_TIME ?= 600
+.PHONY: fuzz-long
+fuzz-long: $(FUZZERS)
+	FUZZ_TIME=$(FUZZ_TIME) FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_MERGE=$(FUZZ_MERGE) \
+		FUZZ_MERGE_ARGS="$(FUZZ_MERGE_ARGS)" tools/fuzz-long.sh $(B)

@@ -38,7 +38,7 @@ struct new_entry {
 };
 
 static const char *cache;
-static size_t cache_len, cache_hdr_off;
+static size_t cache_len;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
 /*
@@ -79,12 +79,31 @@ static int libcmp(const char *a, const char *b)
 	return (unsigned char)*a - (unsigned char)*b;
 }
 
+/* The offset of the new-format header in the cache image @p of @len
+ * bytes, after the old-format part if there is one; -1 if it has none. */
+static long new_header(const char *p, size_t len)
+{
+	size_t off = 0;
+
+	if (len < sizeof(struct new_hdr))
+		return -1;
+	if (!memcmp(p, OLD_MAGIC, sizeof(OLD_MAGIC) - 1)) {
+		uint32_t n;
+
+		memcpy(&n, p + 12, 4);
+		off = 16 + (size_t)n * 12;
+		off = (off + 7) & ~(size_t)7;
+	}
+	if (off + sizeof(struct new_hdr) > len || memcmp(p + off, NEW_MAGIC, sizeof(NEW_MAGIC) - 1))
+		return -1;
+	return (long)off;
+}
+
 static void cache_open(void)
 {
 	int fd = open("/etc/ld.so.cache", O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	void *p;
-	size_t off = 0;
 
 	if (fd < 0)
 		return;
@@ -96,21 +115,12 @@ static void cache_open(void)
 	close(fd);
 	if (p == MAP_FAILED)
 		return;
-	if (!memcmp(p, OLD_MAGIC, sizeof(OLD_MAGIC) - 1)) {
-		uint32_t n;
-
-		memcpy(&n, (char *)p + 12, 4);
-		off = 16 + (size_t)n * 12;
-		off = (off + 7) & ~(size_t)7;
-	}
-	if (off + sizeof(struct new_hdr) > (size_t)st.st_size ||
-	    memcmp((char *)p + off, NEW_MAGIC, sizeof(NEW_MAGIC) - 1)) {
+	if (new_header(p, st.st_size) < 0) {
 		munmap(p, st.st_size);
 		return;
 	}
 	cache = p;
 	cache_len = st.st_size;
-	cache_hdr_off = off;
 }
 
 static const char *entry_str(const char *base, size_t len, uint32_t off)
@@ -130,20 +140,20 @@ static const char *entry_match(const char *base, size_t len, const struct new_en
 	return entry_str(base, len, e->value);
 }
 
-/* The path ld.so.cache gives for @soname, or NULL. */
-const char *kdl_ldcache_find(const char *soname)
+/* The path the cache image @cache_img (@img_len bytes, 8-byte aligned)
+ * gives for @soname, or NULL. */
+const char *kdl_ldcache_lookup(const char *cache_img, size_t img_len, const char *soname)
 {
 	const char *base, *val;
 	const struct new_hdr *h;
 	const struct new_entry *e;
 	size_t n, len;
-	long lo, hi;
+	long lo, hi, hdr_off = new_header(cache_img, img_len);
 
-	pthread_once(&cache_once, cache_open);
-	if (!cache)
+	if (hdr_off < 0)
 		return NULL;
-	base = cache + cache_hdr_off;
-	len = cache_len - cache_hdr_off;
+	base = cache_img + hdr_off;
+	len = img_len - hdr_off;
 	h = (const void *)base;
 	e = (const void *)(h + 1);
 	n = h->nlibs;
@@ -184,4 +194,11 @@ const char *kdl_ldcache_find(const char *soname)
 		if ((val = entry_match(base, len, &e[i], soname)))
 			return val;
 	return NULL;
+}
+
+/* The path ld.so.cache gives for @soname, or NULL. */
+const char *kdl_ldcache_find(const char *soname)
+{
+	pthread_once(&cache_once, cache_open);
+	return cache ? kdl_ldcache_lookup(cache, cache_len, soname) : NULL;
 }

@@ -235,6 +235,9 @@ KDL_HIDDEN int kdl_search(const char *name, const struct kdl_obj *loader,
 			  struct kdl_ns *ns, char **path);
 KDL_HIDDEN char *kdl_expand_dst(const char *s, const char *origin);
 KDL_HIDDEN const char *kdl_ldcache_find(const char *soname);
+/* The same lookup in a cache image in memory (the fuzz target's entry). */
+KDL_HIDDEN const char *kdl_ldcache_lookup(const char *cache_img, size_t img_len,
+					  const char *soname);
 
 /* load.c: what kdl_open, kdl_fdopen and kdl_memopen ask for. */
 struct kdl_request {

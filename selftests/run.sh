@@ -4,13 +4,15 @@
 #   selftests/run.sh host   library tests (userspace backend) + tool tests
 #   selftests/run.sh vm     module tests, then library tests (kernel backend)
 #                           + tool tests; meant to run inside tools/vm/run.sh
+#   selftests/run.sh threads  the library tests that start threads (the
+#                           tsan suite runs them on the TSan build)
 #
 # A test program that exits non-zero without reporting a failure (a crash,
 # a missing binary) is reported as one failed test of its own.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
-suite=${1:?usage: run.sh host|vm}
+suite=${1:?usage: run.sh host|vm|threads}
 
 # run_prog NAME CMD [ARG...]
 run_prog() {
@@ -41,33 +43,23 @@ run_bats() {
 	done
 }
 
-# Short libFuzzer runs over what parses untrusted bytes, seeded with real
-# inputs: ELF objects for the intake, zip containers for the zip reader.
-fuzz_seeds() {
-	local dir=$1 src
-	src=$(mktemp -d)
-	mkdir -p "$src/lib/x86_64"
-	cp /lib/x86_64-linux-gnu/libz.so.1 "$build"/fixtures/libfx_basic.so \
-		"$build"/fixtures/libfx_versions.so "$dir/" 2>/dev/null
-	cp /lib/x86_64-linux-gnu/libz.so.1 "$src/lib/x86_64/"
-	echo notes >"$src/notes.txt"
-	(cd "$src" && zip -q -0 "$dir/stored.zip" lib/x86_64/libz.so.1 notes.txt &&
-		zip -q "$dir/deflated.zip" notes.txt lib/x86_64/libz.so.1)
-	rm -rf "$src"
-}
-
+# Short libFuzzer runs over what parses untrusted bytes, seeded with the
+# tree's corpus, selftests/fuzz/corpus/<target>/ (real libraries, zips and
+# ld.so.cache files, minimized; only read: new inputs go to a scratch
+# directory).  tools/fuzz-long.sh runs the long campaigns.
 run_fuzz() {
-	local f dir runs name
+	local f dir runs name seeds
 	[ -n "${KDL_NO_FUZZ:-}" ] && return 0
 	for f in "$build"/fuzz/*; do
 		[ -x "$f" ] || continue
 		name=${f##*/}
 		echo "# === fuzz/$name"
 		dir=$(mktemp -d)
-		mkdir "$dir/seeds"
-		fuzz_seeds "$dir/seeds"
+		mkdir "$dir/new"
+		seeds=$top/selftests/fuzz/corpus/$name
+		[ -d "$seeds" ] || seeds=
 		if (cd "$dir" && "$f" -max_total_time="${KDL_FUZZ_SECONDS:-8}" -rss_limit_mb=2048 \
-			seeds >log 2>&1); then
+			new ${seeds:+"$seeds"} >log 2>&1); then
 			runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$dir/log")
 			echo "ok - fuzz: $name, $runs inputs without a finding"
 		else
@@ -78,12 +70,26 @@ run_fuzz() {
 	done
 }
 
+# The library tests that start threads: their source calls pthread_create
+# (the Makefile's TSAN_TESTS are the same ones).
+run_threaded() {
+	local src t
+	for src in $(grep -l pthread_create "$top"/selftests/lib/*_test.c); do
+		t=$build/selftests/lib/$(basename "$src" .c)
+		run_prog "${t#"$build"/}" "$t"
+	done
+}
+
 case $suite in
 host)
 	export KDL_BACKEND=${KDL_BACKEND:-user}
 	run_tests lib
 	run_bats
 	run_fuzz
+	;;
+threads)
+	export KDL_BACKEND=${KDL_BACKEND:-user}
+	run_threaded
 	;;
 vm)
 	run_tests kmod

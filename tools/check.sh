@@ -1,8 +1,13 @@
 #!/bin/bash
 # check.sh - run the suites and print one summary line for them all.
-#   tools/check.sh BUILD_DIR ["host san vm"]   (host and vm when none named)
+#   tools/check.sh BUILD_DIR ["host san tsan vm vm-debug"]   (host and vm when none named)
 # san is the host suite on the ASan/UBSan build in build-san/ (no fuzzing:
-# the fuzz targets carry their own sanitizers).
+# the fuzz targets carry their own sanitizers).  vm-debug is the vm suite
+# booted on the debug kernel (KASAN, lockdep, ...) with the kdl.ko built
+# against it, both from tools/vm/debug-kernel.sh, which it runs first (the
+# kernel is built once, about half an hour; kdl.ko again when its sources change).
+# tsan is the library tests that start threads (selftests/run.sh threads)
+# on the ThreadSanitizer build in build-tsan/, with the fixtures of BUILD_DIR.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:?usage: check.sh BUILD_DIR [host|vm]}" && pwd)
@@ -23,6 +28,15 @@ for s in $suites; do
 		BUILD=$top/build-san KDL_NO_FUZZ=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 			"$top/selftests/run.sh" host | tee "$log"
 		;;
+	tsan)
+		# The first race, lock-order inversion or misuse ends its test
+		# program, which the harness reports as a failed test.
+		t0=$(date +%s)
+		BUILD=$top/build-tsan KDL_FIXTURES_DIR=$build/fixtures \
+			TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+			"$top/selftests/run.sh" threads | tee "$log"
+		echo "# tsan: $(($(date +%s) - t0)) s"
+		;;
 	vm)
 		if [ ! -f "$top/kmod/kdl.ko" ]; then
 			echo "not ok - vm suite: kmod/kdl.ko was not built" | tee "$log"
@@ -32,6 +46,22 @@ for s in $suites; do
 		rc=${PIPESTATUS[0]}
 		if [ "$rc" -ne 0 ]; then
 			echo "not ok - vm suite: the VM run failed (status $rc, see $build/vm/)" | tee -a "$log"
+		fi
+		;;
+	vm-debug)
+		dk=$("$top/tools/vm/debug-kernel.sh") ||
+			{ echo "not ok - vm-debug suite: tools/vm/debug-kernel.sh failed" | tee "$log"; continue; }
+		bz=$(sed -n 's/^bzImage //p' <<<"$dk")
+		ko=$(sed -n 's/^ko //p' <<<"$dk")
+		append=$(sed -n 's/^append //p' <<<"$dk")
+		t0=$(date +%s)
+		"$top/tools/vm/run.sh" --kernel "$bz" --ko "$ko" --append "$append" \
+			--timeout "${KDL_VM_DEBUG_TIMEOUT:-3600}" --out "$build/vm-debug" -- \
+			env BUILD="$build" "$top/selftests/run.sh" vm | tee "$log"
+		rc=${PIPESTATUS[0]}
+		echo "# vm-debug: $(($(date +%s) - t0)) s in the VM"
+		if [ "$rc" -ne 0 ]; then
+			echo "not ok - vm-debug suite: the VM run failed (status $rc, see $build/vm-debug/)" | tee -a "$log"
 		fi
 		;;
 	esac

@@ -1,7 +1,8 @@
 /* elf_load_fuzz.c - libFuzzer target over libkdl's intake and mapping:
  * ELF and program headers, the userspace mapping of the segments, and the
  * dynamic section with its string, symbol, hash and version tables.
- * Relocation and constructors are left out: they run the image's code. */
+ * Relocation and constructors are left out: they run the image's code
+ * (elf_reloc_fuzz relocates, without running any). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
