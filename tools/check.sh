@@ -42,7 +42,7 @@ for s in $suites; do
 			echo "not ok - vm suite: kmod/kdl.ko was not built" | tee "$log"
 			continue
 		fi
-		"$top/tools/vm/run.sh" --timeout 600 --out "$build/vm" -- "$top/selftests/run.sh" vm | tee "$log"
+		"$top/tools/vm/run.sh" --timeout 900 --out "$build/vm" -- "$top/selftests/run.sh" vm | tee "$log"
 		rc=${PIPESTATUS[0]}
 		if [ "$rc" -ne 0 ]; then
 			echo "not ok - vm suite: the VM run failed (status $rc, see $build/vm/)" | tee -a "$log"
@@ -56,8 +56,9 @@ for s in $suites; do
 		append=$(sed -n 's/^append //p' <<<"$dk")
 		t0=$(date +%s)
 		"$top/tools/vm/run.sh" --kernel "$bz" --ko "$ko" --append "$append" \
-			--timeout "${KDL_VM_DEBUG_TIMEOUT:-3600}" --out "$build/vm-debug" -- \
-			env BUILD="$build" "$top/selftests/run.sh" vm | tee "$log"
+			--timeout "${KDL_VM_DEBUG_TIMEOUT:-5400}" --out "$build/vm-debug" -- \
+			env BUILD="$build" KDL_STRESS_REQUESTS="${KDL_STRESS_REQUESTS:-8000}" \
+			"$top/selftests/run.sh" vm | tee "$log"
 		rc=${PIPESTATUS[0]}
 		echo "# vm-debug: $(($(date +%s) - t0)) s in the VM"
 		if [ "$rc" -ne 0 ]; then
