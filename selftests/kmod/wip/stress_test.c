@@ -12,11 +12,17 @@
  *
  *   KDL_STRESS_SEED=N       seed (printed; default: from the clock)
  *   KDL_STRESS_REQUESTS=N   requests in total, ioctls + io_uring commands
- *                           (default 100000)
+ *                           (default 100000; 10000 on a kernel booted with
+ *                           kasan_*, as tools/vm/debug-kernel.sh's is)
+ *   KDL_STRESS_SECONDS=S    time budget of the run (default 480; 1200 on
+ *                           KASAN): when it runs out first, the test says
+ *                           so and checks what was done
  *   KDL_STRESS_REPLAY=T:I   run only iteration I of worker T, alone, and
- *                           print every request it makes
+ *                           print what it sends (the other threads' state
+ *                           is missing, so a race does not replay)
  *   KDL_STRESS_STRICT=1     notes (documented gray areas) fail the test too
  *   KDL_STRESS_HANG=S       no progress for S seconds is a hang (default 120)
+ *   KDL_STRESS_RACERS=0..2, KDL_STRESS_FORK=0|1   for measurements
  *
  * Layout (fixed addresses, so that a seed replays the same pointers):
  *   PRIV_BASE + t GiB       worker t's private window; only t maps there,
@@ -279,6 +285,10 @@ struct stress {
 	uint64_t replay_iter;
 	int hang_secs;
 	int nracers;			/* KDL_STRESS_RACERS (default 2) */
+	bool debug_kernel;		/* KASAN: fewer requests by default */
+	uint64_t budget_s;		/* KDL_STRESS_SECONDS for the stress */
+	long long deadline_ms;
+	bool budget_hit;
 	bool fork;			/* KDL_STRESS_FORK (default 1) */
 	int dev;			/* the shared fd: hot, edges, random */
 	atomic_int churn_fd;		/* reopened by the forker */
@@ -295,7 +305,6 @@ struct stress {
 	struct source src[MAX_SOURCES];
 	int nsrc;
 	int sfd_img_ro;
-	int uring_fd;			/* a ring's fd, as a bogus source */
 	atomic_int stop;		/* racers and forker */
 	atomic_long progress;
 	long moved_reservations;	/* /dev/kdl VMAs left in the hot window */
@@ -356,7 +365,6 @@ struct mreq {
 	int file;			/* content of the image, F_NONE: unknown */
 	uint64_t file_off;		/* file offset of image file_base 0 */
 	uintptr_t live;			/* the source as mapped (SRC_ADDR) */
-	int phase_err;			/* arranged by a squatter: EEXIST... */
 	uintptr_t squat, squat_len;
 	bool squat_full;		/* the window, but for a short hole */
 	unsigned int nmut;
@@ -387,7 +395,6 @@ struct worker {
 	uint64_t nreq;			/* requests sent */
 	uint64_t iter;
 	const char *flow;		/* what it is doing, for a hang report */
-	atomic_long beat;
 	int fd;				/* its own /dev/kdl: the private window */
 	struct io_uring ring;
 	bool have_ring;
@@ -1163,7 +1170,6 @@ static void gen_valid(struct worker *w, struct rng *g, struct mreq *r,
 	r->seg_loc = chance(g, 10) ? LOC_RO : LOC_RW;
 	r->prefix = r->seg_prefix = 0;
 	r->seg_raw = false;
-	r->phase_err = 0;
 	r->squat = r->squat_len = 0;
 	r->squat_full = false;
 	r->nmut = 0;
@@ -2462,24 +2468,31 @@ static void flow_burst(struct worker *w, struct rng *g)
 	run_private(w, g, BURST, 100);
 }
 
-/* KDL_IOC_MAP_BATCH of private requests, and its partial-failure rule. */
-static void flow_batch(struct worker *w, struct rng *g)
-{
-	struct kdl_map_batch b;
-	uint64_t ptr[MAX_BATCH_N + 8];
-	int n = 1 + rnd(g, MAX_BATCH_N), i, err, loc = LOC_RW, c = C_IOC_BATCH;
-	int want_done = -1, nptr;
-	bool uring = w->have_ring && chance(g, 35), early = false;
-	struct expect x;
+/* A KDL_IOC_MAP_BATCH being built, judged and checked. */
+struct batch {
+	struct kdl_map_batch b;		/* as built (the arena has the copy) */
+	uint64_t ptr[MAX_BATCH_N + 8];	/* the maps array: req[i].ua or bad */
+	int n;				/* requests built */
+	int loc;			/* where the struct went */
 	uintptr_t ua;
-	uint8_t buf[PG];
-	size_t len = sizeof(b);
-	int bad_entry = -1, left = 0;
-	uint32_t done = 0;
+	bool early;			/* fails before looking at a request */
+	int want_done;
+	struct expect x;
+};
 
-	w->flow = "batch";
-	memset(ptr, 0, sizeof(ptr));
-	for (i = 0; i < n; i++) {
+/* 1. Private requests, the array of pointers, the struct; mutated. */
+static void build_batch(struct worker *w, struct rng *g, struct batch *bt)
+{
+	struct kdl_map_batch *b = &bt->b;
+	uint8_t buf[PG];
+	size_t len = sizeof(*b);
+	bool bad_maps = false;
+	int i;
+
+	memset(bt, 0, sizeof(*bt));
+	bt->n = 1 + rnd(g, MAX_BATCH_N);
+	bt->loc = LOC_RW;
+	for (i = 0; i < bt->n; i++) {
 		struct mreq *r = &w->req[i];
 
 		gen_valid(w, g, r, T_PRIV, true);
@@ -2487,167 +2500,175 @@ static void flow_batch(struct worker *w, struct rng *g)
 			mutate(w, r, g, false, false);
 		make_safe(w, r);
 		materialize(w, r);
-		ptr[i] = r->ua;
+		bt->ptr[i] = r->ua;
 	}
-	nptr = n;
-	memset(&b, 0, sizeof(b));
 	memset(buf, 0, sizeof(buf));
-	b.size = sizeof(b);
-	b.count = n;
+	b->size = sizeof(*b);
+	b->count = bt->n;
 	if (chance(g, 10)) {
-		bad_entry = rnd(g, n);
 		uintptr_t bad[] = { 0, 16, apage(w, A_HOLE), KERNEL_ADDR,
 				    NONCANON_ADDR, apage(w, A_NONE) };
-		ptr[bad_entry] = PICK(g, bad);
+
+		bt->ptr[rnd(g, bt->n)] = PICK(g, bad);
 	}
 	if (chance(g, 30)) {
 		switch (rnd(g, 12)) {
-		case 0: b.size = rnd(g, KDL_MAP_BATCH_SIZE_VER0); break;
-		case 1: b.size = PG + 1 + rnd(g, 1 << 16); break;
+		case 0: b->size = rnd(g, KDL_MAP_BATCH_SIZE_VER0); break;
+		case 1: b->size = PG + 1 + rnd(g, 1 << 16); break;
 		case 2:
-			b.size = len = sizeof(b) + 1 + rnd(g, 100);
-			buf[sizeof(b) + rnd(g, len - sizeof(b))] = 1;
+			b->size = len = sizeof(*b) + 1 + rnd(g, 100);
+			buf[sizeof(*b) + rnd(g, len - sizeof(*b))] = 1;
 			break;
-		case 3: b.size = len = sizeof(b) + 1 + rnd(g, PG - sizeof(b));
+		case 3: b->size = len = sizeof(*b) + 1 + rnd(g, PG - sizeof(*b));
 			break;
-		case 4: b.flags = 1U << rnd(g, 32); break;
-		case 5: b.done = 1 + rnd(g, n); break;
-		case 6: b.reserved[rnd(g, 2)] = 1ULL << rnd(g, 64); break;
-		case 7: b.count = chance(g, 50) ? 0 : MAX_BATCH + 1 + rnd(g, 1000);
+		case 4: b->flags = 1U << rnd(g, 32); break;
+		case 5: b->done = 1 + rnd(g, bt->n); break;
+		case 6: b->reserved[rnd(g, 2)] = 1ULL << rnd(g, 64); break;
+		case 7: b->count = chance(g, 50) ? 0 : MAX_BATCH + 1 + rnd(g, 1000);
 			break;
-		case 8: b.count = n + 1 + rnd(g, 4); break;	/* runs on */
-		case 9: loc = LOC_RO; break;
-		case 10: loc = chance(g, 50) ? LOC_STRADDLE :
-			       LOC_NULL + rnd(g, NLOC - LOC_NULL);
+		case 8: b->count = bt->n + 1 + rnd(g, 4); break;   /* runs on */
+		case 9: bt->loc = LOC_RO; break;
+		case 10: bt->loc = chance(g, 50) ? LOC_STRADDLE :
+				   LOC_NULL + rnd(g, NLOC - LOC_NULL);
 			break;
-		default: nptr = -1; break;		/* maps: a bad pointer */
+		default: bad_maps = true; break;
 		}
 	}
-	if (nptr < 0) {
+	if (bad_maps) {
 		uintptr_t bad[] = { 0, apage(w, A_HOLE), KERNEL_ADDR,
-				    apage(w, A_NONE) - 8 * rnd(g, n) };
-		b.maps = PICK(g, bad);
+				    apage(w, A_NONE) - 8 * rnd(g, bt->n) };
+
+		b->maps = PICK(g, bad);
 	} else {
 		/* count may run past the n pointers: zeros, or a fault */
-		size_t plen = b.count > (uint32_t)n && b.count <= (uint32_t)n + 4 ?
-			      (size_t)b.count * 8 : (size_t)n * 8;
+		size_t plen = b->count > (uint32_t)bt->n &&
+			      b->count <= (uint32_t)bt->n + 4 ?
+			      (size_t)b->count * 8 : (size_t)bt->n * 8;
 
-		b.maps = put_obj(w, ptr, plen, chance(g, 50) ? LOC_STRADDLE :
-				 LOC_RW, n * 8);
+		b->maps = put_obj(w, bt->ptr, plen, chance(g, 50) ?
+				  LOC_STRADDLE : LOC_RW, bt->n * 8);
 	}
-	memcpy(buf, &b, sizeof(b));
-	ua = put_obj(w, buf, len, loc, 4 + rnd(g, sizeof(b) - 4));
+	memcpy(buf, b, sizeof(*b));
+	bt->ua = put_obj(w, buf, len, bt->loc, 4 + rnd(g, sizeof(*b) - 4));
+}
 
-	/* the model: the batch itself, then each request in order */
-	memset(&x, 0, sizeof(x));
-	if (judge_copy_in(w, ua, KDL_MAP_BATCH_SIZE_VER0, &b, sizeof(b), false,
-			  0, 0, &x)) {
-		enum acc a;
+/*
+ * 2. The model: the struct, then each request in order; the batch stops
+ * at the first that breaks a rule, with that one's errno and done = its
+ * index.  A request the model cannot call exact (not in a free window)
+ * may stop it earlier: then only "some failure" is checked.
+ */
+static void judge_batch(struct worker *w, struct batch *bt)
+{
+	struct expect *x = &bt->x;
+	struct kdl_map_batch b;
+	const uint64_t *mp;
+	enum acc a;
+	int i, j;
 
-		early = !es_empty(&x.viol);	/* E2BIG: a non-zero tail */
-		if (b.flags || b.done || b.reserved[0] || b.reserved[1] ||
-		    !b.count || b.count > MAX_BATCH)
-			V(&x, EINVAL), early = true;
-		a = mem_access(w, b.maps, (uint64_t)b.count * 8, false);
-		if (!early && a == ACC_NO)
-			V(&x, EFAULT), early = true;
-		else if (!early && a == ACC_UNKNOWN)
-			x.unknown = true, early = true;
-	} else {
-		early = true;
+	memset(x, 0, sizeof(*x));
+	bt->want_done = -1;
+	bt->early = true;
+	if (!judge_copy_in(w, bt->ua, KDL_MAP_BATCH_SIZE_VER0, &b, sizeof(b),
+			   false, 0, 0, x))
+		return;
+	if (!es_empty(&x->viol))
+		return;				/* E2BIG: a non-zero tail */
+	if (b.flags || b.done || b.reserved[0] || b.reserved[1] || !b.count ||
+	    b.count > MAX_BATCH) {
+		V(x, EINVAL);
+		return;
 	}
-	if (!early) {
-		const uint64_t *mp = (const uint64_t *)(uintptr_t)b.maps;
+	a = mem_access(w, b.maps, (uint64_t)b.count * 8, false);
+	if (a != ACC_YES) {
+		if (a == ACC_NO)
+			V(x, EFAULT);
+		else
+			x->unknown = true;
+		return;
+	}
+	bt->early = false;
+	mp = (const uint64_t *)(uintptr_t)b.maps;
+	for (i = 0; i < (int)b.count; i++) {
+		struct mreq *r = NULL;
+		struct expect xi;
 
-		for (i = 0; i < (int)b.count; i++) {
-			struct mreq *r = NULL;
-			struct expect xi;
-			int j;
-
-			for (j = 0; j < n; j++)
-				if (w->req[j].ua == mp[i])
-					r = &w->req[j];
-			if (r) {
-				judge_map(w, r->ua, &r->x, r);
-				set_exact(w, r);
-				xi = r->x;
-			} else {
-				judge_map(w, mp[i], &xi, NULL);
-			}
-			if (!es_empty(&xi.viol) || xi.unknown || (r && r->x.exact &&
-								  r->x.must)) {
-				/* the batch stops here with this errno */
-				x.viol = xi.viol;
-				x.line = xi.line;
-				/* an earlier one that is not exact may have
-				 * stopped it already: x.unknown stays */
-				x.unknown = x.unknown || xi.unknown ||
-					    (r && r->x.must);
-				if (r && r->x.must)
-					es_add(&x.viol, r->x.must);
-				want_done = i;
-				break;
-			}
-			if (!r || !r->x.exact)
-				x.unknown = true;
+		for (j = 0; j < bt->n; j++)
+			if (w->req[j].ua == mp[i])
+				r = &w->req[j];
+		if (r) {
+			judge_map(w, r->ua, &r->x, r);
+			set_exact(w, r);
+			xi = r->x;
+		} else {
+			judge_map(w, mp[i], &xi, NULL);
 		}
-		if (want_done < 0)
-			want_done = b.count;
-		x.exact = !x.unknown && es_empty(&x.viol);
-		if (mem_access(w, ua + offsetof(struct kdl_map_batch, done), 4,
-			       true) != ACC_YES)
-			x.late_efault = true;
+		if (!es_empty(&xi.viol) || xi.unknown || xi.late_efault) {
+			/* a request it cannot write base back into is mapped,
+			 * rolled back, and stops the batch with EFAULT */
+			x->viol = xi.viol;
+			if (xi.late_efault)
+				es_add(&x->viol, EFAULT);
+			x->line = xi.line;
+			x->unknown = x->unknown || xi.unknown;
+			bt->want_done = i;
+			break;
+		}
+		if (!r || !r->x.exact)
+			x->unknown = true;
 	}
-	if (uring) {
-		struct usqe q = { w->fd, KDL_URING_CMD_MAP_BATCH, ua, 0,
-				  chance(g, 20) ? IOSQE_ASYNC : 0 };
+	if (bt->want_done < 0)
+		bt->want_done = b.count;
+	x->exact = !x->unknown && es_empty(&x->viol);
+	if (mem_access(w, bt->ua + offsetof(struct kdl_map_batch, done), 4,
+		       true) != ACC_YES)
+		x->late_efault = true;
+}
 
-		c = C_URING_BATCH;
-		if (uring_run(w, &w->ring, &q, 1, &err))
-			fail(w, "io_uring submit failed");
-	} else {
-		err = do_ioctl(w->fd, KDL_IOC_MAP_BATCH, ua);
-	}
-	count(w, c, err);
-	judge(w, &x, err, uring ? "uring MAP_BATCH" : "ioctl MAP_BATCH");
+/* 3. What it left: [0, done) mapped with base set, the rest untouched. */
+static void check_batch(struct worker *w, struct batch *bt, int err)
+{
+	uint32_t done = 0;
+	int i, left = 0;
 
-	/* what it left: [0, done) mapped with base set, the rest untouched */
-	if (!early && loc != LOC_RO && mem_access(w, ua, sizeof(b), false) == ACC_YES) {
-		done = ((const struct kdl_map_batch *)ua)->done;
-		if (!x.unknown && done != (uint32_t)want_done) {
+	if (!bt->early && bt->loc != LOC_RO &&
+	    mem_access(w, bt->ua, sizeof(bt->b), false) == ACC_YES) {
+		done = ((const struct kdl_map_batch *)bt->ua)->done;
+		if (!bt->x.unknown && done != (uint32_t)bt->want_done) {
 			fail(w, "MAP_BATCH: done %u, expected %d (%s); maps %#lx "
-			     "count %u", done, want_done, ename(err),
-			     (unsigned long)b.maps, b.count);
-			for (i = 0; i < n; i++) {
+			     "count %u", done, bt->want_done, ename(err),
+			     (unsigned long)bt->b.maps, bt->b.count);
+			for (i = 0; i < bt->n; i++) {
 				struct expect *xi = &w->req[i].x;
 				char vs[64];
 
 				es_str(&xi->viol, vs, sizeof(vs));
 				fail(w, "  entry %d at %#lx%s: model %s line %d "
 				     "exact %d unknown %d", i,
-				     (unsigned long)ptr[i], ptr[i] == w->req[i].ua ?
-				     "" : " (a bad pointer)", vs, xi->line,
+				     (unsigned long)bt->ptr[i],
+				     bt->ptr[i] == w->req[i].ua ? "" :
+				     " (a bad pointer)", vs, xi->line,
 				     xi->exact, xi->unknown);
-				if (ptr[i] == w->req[i].ua)
+				if (bt->ptr[i] == w->req[i].ua)
 					describe(w, &w->req[i]);
 			}
 		}
-		if (done < b.count)
+		if (done < bt->b.count)
 			w->batches_partial++;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < bt->n; i++) {
 		struct mreq *r = &w->req[i];
 		uint64_t base = read_base(w, r);
 
 		r->base = 0;
-		if (ptr[i] != r->ua || base == r->base_in)
+		if (bt->ptr[i] != r->ua || base == r->base_in)
 			continue;		/* not mapped */
-		if (early)
+		if (bt->early)
 			fail(w, "MAP_BATCH failed before the requests (%s) yet "
 			     "mapped request %d", ename(err), i);
-		else if (loc != LOC_RO && (uint32_t)i >= done)
+		else if (bt->loc != LOC_RO && (uint32_t)i >= done)
 			fail(w, "MAP_BATCH: request %d mapped, done %u", i, done);
-		if (loc == LOC_RO)
+		if (bt->loc == LOC_RO)
 			left++;
 		r->base = base;
 		recs_add(w, base, r->m.span, mirror_of(r, base));
@@ -2659,10 +2680,33 @@ static void flow_batch(struct worker *w, struct rng *g)
 		     "EFAULT yet leaves its requests mapped (KDL_IOC_MAP rolls "
 		     "back in the same case)", err);
 	}
-	for (i = 0; i < n; i++)
+}
+
+/* KDL_IOC_MAP_BATCH of private requests, and its partial-failure rule. */
+static void flow_batch(struct worker *w, struct rng *g)
+{
+	static __thread struct batch bt;
+	bool uring = w->have_ring && chance(g, 35);
+	int err, i;
+
+	w->flow = "batch";
+	build_batch(w, g, &bt);
+	judge_batch(w, &bt);
+	if (uring) {
+		struct usqe q = { w->fd, KDL_URING_CMD_MAP_BATCH, bt.ua, 0,
+				  chance(g, 20) ? IOSQE_ASYNC : 0 };
+
+		if (uring_run(w, &w->ring, &q, 1, &err))
+			fail(w, "io_uring submit failed");
+	} else {
+		err = do_ioctl(w->fd, KDL_IOC_MAP_BATCH, bt.ua);
+	}
+	count(w, uring ? C_URING_BATCH : C_IOC_BATCH, err);
+	judge(w, &bt.x, err, uring ? "uring MAP_BATCH" : "ioctl MAP_BATCH");
+	check_batch(w, &bt, err);
+	for (i = 0; i < bt.n; i++)
 		if (w->req[i].base)
 			release_image(w, g, &w->req[i]);
-	(void)bad_entry;
 	probe_private(w, "a batch");
 }
 
@@ -3219,7 +3263,6 @@ static void run_iteration(struct worker *w, uint64_t i)
 			 t1.tv_nsec - t0.tv_nsec;
 	w->flow_n[f]++;
 	w->flow_req[f] += w->nreq - n0;
-	atomic_fetch_add_explicit(&w->beat, 1, memory_order_relaxed);
 }
 
 static void *worker_main(void *arg)
@@ -3233,8 +3276,13 @@ static void *worker_main(void *arg)
 		w->verbose = true;
 		run_iteration(w, S->replay_iter);
 	} else {
-		for (i = w->iter; w->nreq < w->quota; i++)
+		for (i = w->iter; w->nreq < w->quota; i++) {
+			if (now_ms() > S->deadline_ms) {
+				S->budget_hit = true;
+				break;
+			}
 			run_iteration(w, i);
+		}
 		w->iter = i;
 	}
 	w->flow = "done";
@@ -4133,6 +4181,20 @@ FIXTURE(stress) {
 	int unused;
 };
 
+/* The debug kernel of tools/vm/debug-kernel.sh boots with kasan_multi_shot. */
+static bool kernel_is_debug(void)
+{
+	char buf[1024] = "";
+	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, buf, sizeof(buf) - 1) < 0)
+			buf[0] = 0;
+		close(fd);
+	}
+	return strstr(buf, "kasan") != NULL;
+}
+
 static uint64_t env_u64(const char *name, uint64_t def)
 {
 	const char *v = getenv(name);
@@ -4154,7 +4216,10 @@ FIXTURE_SETUP(stress)
 	drop_rawio();
 	S->seed = env_u64("KDL_STRESS_SEED", (uint64_t)time(NULL) ^
 			  ((uint64_t)getpid() << 32));
-	S->requests = env_u64("KDL_STRESS_REQUESTS", 100000);
+	S->debug_kernel = kernel_is_debug();
+	S->requests = env_u64("KDL_STRESS_REQUESTS", S->debug_kernel ? 10000 :
+			      100000);
+	S->budget_s = env_u64("KDL_STRESS_SECONDS", S->debug_kernel ? 1200 : 480);
 	S->strict = env_u64("KDL_STRESS_STRICT", 0);
 	S->hang_secs = env_u64("KDL_STRESS_HANG", 120);
 	S->nracers = env_u64("KDL_STRESS_RACERS", NRACERS);
@@ -4205,11 +4270,13 @@ FIXTURE_SETUP(stress)
 		ASSERT_TRUE(range_empty(S->w[i]->lo + PRIV_MOFF, GIB));
 	}
 	ASSERT_TRUE(range_empty(HOT_LO, HOT_LEN));
-	printf("# seed %#lx (KDL_STRESS_SEED), %lu requests (KDL_STRESS_REQUESTS),"
-	       " TASK_SIZE %#lx, mmap_min_addr %#lx, io_uring %s\n",
-	       (unsigned long)S->seed, (unsigned long)S->requests,
-	       (unsigned long)S->task_size, (unsigned long)S->mmap_min,
-	       S->have_uring ? "yes" : "no");
+	printf("# seed %#lx (KDL_STRESS_SEED), %lu requests (KDL_STRESS_REQUESTS%s),"
+	       " at most %lu s (KDL_STRESS_SECONDS), TASK_SIZE %#lx, "
+	       "mmap_min_addr %#lx, io_uring %s\n", (unsigned long)S->seed,
+	       (unsigned long)S->requests, S->debug_kernel ?
+	       "; 10000 by default on a KASAN kernel" : "",
+	       (unsigned long)S->budget_s, (unsigned long)S->task_size,
+	       (unsigned long)S->mmap_min, S->have_uring ? "yes" : "no");
 	fflush(stdout);
 	S->ready = true;
 }
@@ -4336,6 +4403,7 @@ TEST_F_TIMEOUT(stress, random_requests_accept_nothing_invalid_and_leak_nothing,
 	/* 1. warm up, then the state to come back to */
 	warm = per / 20 < 50 ? 50 : per / 20 > 500 ? 500 : per / 20;
 	t0 = now_ms();
+	S->deadline_ms = t0 + S->budget_s * 1000;
 	run_phase(warm, fw, rc);
 	ms = now_ms() - t0;
 	printf("# warm-up: %lu requests per worker in %.1f s\n",
@@ -4345,9 +4413,14 @@ TEST_F_TIMEOUT(stress, random_requests_accept_nothing_invalid_and_leak_nothing,
 
 	/* 2. the stress */
 	t0 = now_ms();
+	S->deadline_ms = t0 + S->budget_s * 1000;
 	run_phase(per, fw, rc);
 	printf("# stress: %lu requests per worker in %.1f s\n",
 	       (unsigned long)per, (now_ms() - t0) / 1000.0);
+	if (S->budget_hit)
+		printf("# the time budget (KDL_STRESS_SECONDS=%lu) ran out first: "
+		       "fewer requests than asked for\n",
+		       (unsigned long)S->budget_s);
 	ms += now_ms() - t0;
 	take_snap(&b, buf, sizeof(buf));
 
