@@ -4,12 +4,10 @@
  * mmap refuses that file's pages to glibc's dlopen.  Zero-copy paths need
  * no check: the kernel judges the file itself at mmap time. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
-#include <unistd.h>
 
 #include "elf_image.h"
 #include "kdl_internal.h"
@@ -17,43 +15,27 @@
 #include "noexec.h"
 #include "source.h"
 
-#define PAGE 4096ULL
-
-bool kdl_fd_noexec(int fd)
+/* The mount of @fd's file is noexec; @unknown when it cannot be asked. */
+static bool fd_mount_noexec(int fd, bool unknown)
 {
 	struct statvfs sv;
 
-	/* An fd we cannot ask about is treated as noexec: never trust. */
-	return fstatvfs(fd, &sv) || (sv.f_flag & ST_NOEXEC);
+	return fstatvfs(fd, &sv) ? unknown : (sv.f_flag & ST_NOEXEC) != 0;
 }
 
-/* 1 if some page of [a, a+len) may be a file's page (present file or
- * shared page, or absent and so unknown), from /proc/self/pagemap. */
-static int may_hold_file_pages(uintptr_t a, size_t len)
+bool kdl_fd_noexec(int fd)
 {
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	uint64_t first = a / PAGE, pages = (a + len + PAGE - 1) / PAGE - first;
-	uint64_t ent[512];
-	int ret = 0;
+	/* An fd we cannot ask about is treated as noexec: never trust. */
+	return fd_mount_noexec(fd, true);
+}
 
-	if (fd < 0)
-		return 1;
-	for (uint64_t i = 0; i < pages && !ret; i += 512) {
-		size_t n = pages - i < 512 ? pages - i : 512;
+/* A page that may be a file's: a present file or shared page, or one not
+ * present and so unknown. */
+static bool maybe_file_page(uint64_t ent)
+{
+	bool present = ent >> 63 & 1, swapped = ent >> 62 & 1, file = ent >> 61 & 1;
 
-		if (pread(fd, ent, n * 8, (first + i) * 8) != (ssize_t)(n * 8)) {
-			ret = 1;
-			break;
-		}
-		for (size_t j = 0; j < n && !ret; j++) {
-			bool present = ent[j] >> 63 & 1, swapped = ent[j] >> 62 & 1;
-			bool file = ent[j] >> 61 & 1;
-
-			ret = (present && file) || (!present && !swapped);
-		}
-	}
-	close(fd);
-	return ret;
+	return (present && file) || (!present && !swapped);
 }
 
 /* 1 if a mapping overlapping [a, a+len) may not become executable: its
@@ -92,7 +74,7 @@ bool kdl_mem_noexec(const void *buf, size_t len)
 {
 	uintptr_t a = (uintptr_t)buf;
 
-	return may_hold_file_pages(a, len) && smaps_forbid_exec(a, len);
+	return kdl_pagemap_any(a, len, maybe_file_page) && smaps_forbid_exec(a, len);
 }
 
 int kdl_noexec_check(const struct kdl_source *s, const struct kdl_elf *e, const char *name)
@@ -111,13 +93,12 @@ int kdl_noexec_check(const struct kdl_source *s, const struct kdl_elf *e, const 
 
 const char *kdl_noexec_hint(int err, const struct kdl_src *src)
 {
-	struct statvfs sv;
 	bool noexec;
 
 	if (err != EPERM)
 		return "";
 	if (src->fd >= 0)
-		noexec = !fstatvfs(src->fd, &sv) && (sv.f_flag & ST_NOEXEC);
+		noexec = fd_mount_noexec(src->fd, false);
 	else
 		noexec = src->addr && smaps_forbid_exec(src->addr, src->size);
 	return noexec ? " (the file lies on a noexec mount)" : "";

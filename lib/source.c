@@ -320,36 +320,36 @@ out:
 	return found;
 }
 
-/* 1 if some page of a private mapping in [addr, addr+len) is an anonymous
- * copy (written since it was mapped): its bytes are no longer the file's. */
-static int private_pages_modified(uintptr_t addr, size_t len)
+int kdl_pagemap_any(uintptr_t addr, size_t len, bool (*hit)(uint64_t ent))
 {
 	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	uint64_t first = addr / PAGE, pages = (addr + len + PAGE - 1) / PAGE - first;
 	uint64_t ent[512];
-	size_t pages = (len + PAGE - 1) / PAGE;
 	int ret = 0;
 
 	if (fd < 0)
 		return 1;
-	for (size_t i = 0; i < pages && !ret; i += 512) {
+	for (uint64_t i = 0; i < pages && !ret; i += 512) {
 		size_t n = pages - i < 512 ? pages - i : 512;
 
-		if (pread(fd, ent, n * 8, (addr / PAGE + i) * 8) != (ssize_t)(n * 8)) {
+		if (pread(fd, ent, n * 8, (first + i) * 8) != (ssize_t)(n * 8)) {
 			ret = 1;
 			break;
 		}
-		for (size_t j = 0; j < n; j++) {
-			bool present = ent[j] >> 63 & 1, swapped = ent[j] >> 62 & 1;
-			bool file = ent[j] >> 61 & 1;
-
-			if ((present && !file) || swapped) {
-				ret = 1;
-				break;
-			}
-		}
+		for (size_t j = 0; j < n && !ret; j++)
+			ret = hit(ent[j]);
 	}
 	close(fd);
 	return ret;
+}
+
+/* An anonymous copy (written since it was mapped) or a swapped page: its
+ * bytes are no longer the file's. */
+static bool anon_or_swapped(uint64_t ent)
+{
+	bool present = ent >> 63 & 1, swapped = ent >> 62 & 1, file = ent >> 61 & 1;
+
+	return (present && !file) || swapped;
 }
 
 /* An fd of the file with @b's device and inode: its path when it still
@@ -407,7 +407,7 @@ int kdl_source_mem(struct kdl_source *s, const void *buf, size_t len, bool kerne
 	/* Zero-copy needs the buffer page aligned inside one file mapping
 	 * whose pages are still the file's. */
 	if (a % PAGE == 0 && !find_mapping(a, &b) && b.inode && a + len <= b.end &&
-	    (b.shared || !private_pages_modified(a, len))) {
+	    (b.shared || !kdl_pagemap_any(a, len, anon_or_swapped))) {
 		if (kernel_backend) {
 			s->addr = a;
 			s->fd = -1;

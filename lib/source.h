@@ -44,6 +44,10 @@ KDL_HIDDEN int kdl_source_read(const struct kdl_source *s, void *buf, size_t len
 			       uint64_t off);
 KDL_HIDDEN void kdl_source_release(struct kdl_source *s);
 
+/* 1 if @hit picks the /proc/self/pagemap entry of some page of
+ * [@addr, @addr + @len); 1 also when pagemap cannot be read. */
+KDL_HIDDEN int kdl_pagemap_any(uintptr_t addr, size_t len, bool (*hit)(uint64_t ent));
+
 /* Split "a.zip!/lib/x.so" into a malloc'd zip path and entry; 0 if @path
  * names no container. */
 KDL_HIDDEN int kdl_container_split(const char *path, char **zip, char **entry);
