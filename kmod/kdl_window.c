@@ -10,6 +10,19 @@
 
 #include "kdl_internal.h"
 
+/*
+ * mmap_assert_write_locked() without its VM_BUG_ON_MM(): on a DEBUG_VM
+ * kernel that calls dump_mm(), which 6.1 does not export to modules, so
+ * a module using it does not link there.  lockdep checks the holder;
+ * the rwsem test still catches an unlocked caller on a kernel without
+ * lockdep, as a warning instead of a BUG.
+ */
+static inline void kdl_assert_mmap_write_locked(struct mm_struct *mm)
+{
+	lockdep_assert_held_write(&mm->mmap_lock);
+	WARN_ON_ONCE(!rwsem_is_locked(&mm->mmap_lock));
+}
+
 /* Ids of in-flight reservations; they travel as the mmap page offset. */
 #define KDL_PENDING_MAX		(1U << 20)
 
@@ -82,7 +95,7 @@ static unsigned long kdl_find_in_window(struct mm_struct *mm,
 	struct vm_area_struct *next;
 	unsigned long cand;
 
-	mmap_assert_write_locked(mm);
+	kdl_assert_mmap_write_locked(mm);
 	lo = max(lo, (unsigned long)KDL_MIN_ADDR);
 	for (;;) {
 		MA_STATE(mas, &mm->mm_mt, 0, 0);
@@ -108,7 +121,7 @@ static unsigned long kdl_find_anywhere(struct mm_struct *mm,
 {
 	unsigned long addr;
 
-	mmap_assert_write_locked(mm);
+	kdl_assert_mmap_write_locked(mm);
 	addr = mm->get_unmapped_area(NULL, 0, len + align - PAGE_SIZE, 0, 0);
 	if (IS_ERR_VALUE(addr))
 		return addr;
@@ -134,7 +147,7 @@ unsigned long kdl_get_unmapped_area(struct file *file, unsigned long addr,
 
 	if (!mm || mm != kf->mm || !kdl_pending_get(kf, pgoff, &p))
 		return -EINVAL;
-	mmap_assert_write_locked(mm);
+	kdl_assert_mmap_write_locked(mm);
 	if (flags & MAP_FIXED)
 		return addr;
 	switch (p.place) {

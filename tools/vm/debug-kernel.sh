@@ -209,7 +209,6 @@ stage() {
 			{
 				cat "$top/$f"
 				[ -z "$kind" ] || echo "ccflags-y += -DKDL_DEBUG_BREAK_${kind^^}"
-				[ -z "$compat" ] || echo "kdl-y += kdl_debug_compat.o"
 			} | put "$dir/$f"
 			;;
 		*)
@@ -217,32 +216,12 @@ stage() {
 			;;
 		esac
 	done
-	[ -z "$compat" ] || { echo "$compat" | put "$dir/kmod/kdl_debug_compat.c"; want="$want kmod/kdl_debug_compat.c"; }
 	# Sources gone from the tree go from the copy too.
 	(cd "$dir" && ls kmod/*.[ch] $(find uapi -name '*.h') 2>/dev/null) | grep -v '\.mod\.c$' |
 		while read -r f; do
 			printf '%s\n' $want | grep -qxF "$f" || rm -f "$dir/$f"
 		done
 }
-
-# On a CONFIG_DEBUG_VM kernel mmap_assert_write_locked() expands to
-# VM_BUG_ON_MM(), which calls dump_mm(), which 6.1 does not export: the
-# module as it is does not link (modpost: "dump_mm" undefined).  Until
-# kmod/ stops needing it, the staged copy gets a dump_mm of its own; the
-# assertion still BUG()s.
-compat=
-if ! awk '$2 == "dump_mm" { found = 1 } END { exit !found }' "$src/Module.symvers"; then
-	compat='// SPDX-License-Identifier: GPL-2.0
-/* kdl_debug_compat.c - staged by tools/vm/debug-kernel.sh only: dump_mm()
- * for VM_BUG_ON_MM() on a CONFIG_DEBUG_VM kernel, which does not export it. */
-#include <linux/mmdebug.h>
-#include <linux/printk.h>
-
-void dump_mm(const struct mm_struct *mm)
-{
-	pr_emerg("kdl: VM_BUG_ON_MM(mm %px); dump_mm() is not exported\n", mm);
-}'
-fi
 
 # 3. kdl.ko (or the broken one) against that tree, out of tree.
 if [ -n "$broken" ]; then
