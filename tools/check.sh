@@ -58,6 +58,7 @@ for s in $suites; do
 		"$top/tools/vm/run.sh" --kernel "$bz" --ko "$ko" --append "$append" \
 			--timeout "${KDL_VM_DEBUG_TIMEOUT:-5400}" --out "$build/vm-debug" -- \
 			env BUILD="$build" KDL_STRESS_REQUESTS="${KDL_STRESS_REQUESTS:-8000}" \
+			KDL_TEST_TIMEOUT_SCALE="${KDL_TEST_TIMEOUT_SCALE:-10}" \
 			"$top/selftests/run.sh" vm | tee "$log"
 		rc=${PIPESTATUS[0]}
 		echo "# vm-debug: $(($(date +%s) - t0)) s in the VM"

@@ -7,6 +7,8 @@
 #ifndef KDL_TEST_H
 #define KDL_TEST_H
 
+#include "../kdl_harness_main.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>

@@ -11,6 +11,7 @@
 #include <linux/kdl.h>
 
 #include "kselftest_harness.h"
+#include "../kdl_harness_main.h"
 
 FIXTURE(dev) {
 	int fd;

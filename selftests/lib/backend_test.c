@@ -6,6 +6,7 @@
 
 #include "kdl.h"
 #include "kselftest_harness.h"
+#include "../kdl_harness_main.h"
 
 static int have_dev(void)
 {
