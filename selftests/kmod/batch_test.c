@@ -105,6 +105,32 @@ TEST_F(batch, a_bad_pointer_entry_is_efault_with_done_set)
 	EXPECT_EQ(0, self->m[2].base);
 }
 
+/*
+ * A batch whose done field cannot be written (its struct on a read-only
+ * page) leaves the caller unable to tell what it mapped: the module
+ * undoes the batch, as KDL_IOC_MAP undoes a map whose base it cannot write.
+ */
+TEST_F(batch, an_unwritable_done_field_undoes_the_batch)
+{
+	struct kdl_map_batch *b;
+	int i;
+
+	b = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	ASSERT_NE(MAP_FAILED, b);
+	b->size = sizeof(*b);
+	b->count = 3;
+	b->maps = (uintptr_t)self->ptr;
+	ASSERT_EQ(0, mprotect(b, PG, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->dev, KDL_IOC_MAP_BATCH, b));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_TRUE(range_free(WIN_LO, WIN_HI - WIN_LO));
+	for (i = 0; i < 3; i++)
+		if (self->m[i].base)
+			EXPECT_EQ(ENOENT, unmap_image(self->dev, self->m[i].base) ? errno : 0);
+	munmap(b, PG);
+}
+
 TEST_F(batch, entries_may_use_different_struct_versions)
 {
 	struct { struct kdl_map m; uint64_t tail[3]; } big;

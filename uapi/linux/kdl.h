@@ -166,7 +166,8 @@ struct kdl_unmap {
  * @done:   out: how many requests succeeded, in order.  The call stops at
  *          the first failure and returns its errno; requests [0, done)
  *          stay mapped with their @base filled in, the failed one and those
- *          after it map nothing.
+ *          after it map nothing.  If @done cannot be written, the call
+ *          unmaps all it mapped and fails with EFAULT.
  */
 struct kdl_map_batch {
 	__u32 size;
