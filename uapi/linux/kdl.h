@@ -33,6 +33,7 @@
  * @max_segments: out: largest kdl_map.nr_segments accepted.
  * @max_batch:   out: largest kdl_map_batch.count accepted.
  * @reserved:    must be zero.
+ * The out fields must be zero on input too (EINVAL).
  */
 struct kdl_query {
 	__u32 size;
