@@ -86,14 +86,22 @@ $(KSFT_HDRS): | deps
 		linux-source-6.1/tools/testing/selftests/kselftest_harness.h
 	touch $@
 
-$(B)/selftests/lib/%: selftests/lib/%.c $(wildcard selftests/lib/*.h) lib/include/kdl.h $(KSFT_HDRS) $(B)/lib/libkdl.so
+$(B)/selftests/lib/%: selftests/lib/%.c $(wildcard selftests/lib/*.h) selftests/kdl_harness_main.h lib/include/kdl.h $(KSFT_HDRS) $(B)/lib/libkdl.so
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-parameter -Wno-clobbered -I$(KSFT) -o $@ $< -L$(B)/lib -lkdl \
 		-Wl,-rpath,'$$ORIGIN/../../lib' -lpthread -ldl
 
-$(B)/selftests/kmod/%: selftests/kmod/%.c $(wildcard selftests/kmod/*.h) uapi/linux/kdl.h $(KSFT_HDRS)
+$(B)/selftests/kmod/%: selftests/kmod/%.c $(wildcard selftests/kmod/*.h) selftests/kdl_harness_main.h uapi/linux/kdl.h $(KSFT_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-parameter -I$(KSFT) -o $@ $< -lpthread -luring
+
+# The ioctl stress: its harness, stress_test.c, and the stress in stress/.
+STRESS_SRCS := selftests/kmod/stress_test.c $(wildcard selftests/kmod/stress/*.c)
+$(B)/selftests/kmod/stress_test: $(STRESS_SRCS) $(wildcard selftests/kmod/*.h selftests/kmod/stress/*.h) selftests/kdl_harness_main.h \
+		uapi/linux/kdl.h $(KSFT_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-parameter -I$(KSFT) -o $@ $(STRESS_SRCS) \
+		-lpthread -luring
 
 # The GL example and test share the offscreen render.
 $(B)/examples/egl_namespace $(B)/selftests/lib/real_egl_test: examples/gles_render.h
