@@ -117,8 +117,8 @@ static int kdl_copy_in(void *kbuf, size_t ksize, const void __user *uarg,
  * KDL_IOC_MAP_BATCH: requests run in order and the first failure stops
  * the batch; [0, done) stay mapped, each with its base written back.
  * When @done cannot be written the caller cannot tell what is mapped, so
- * the batch is undone and fails with EFAULT, as KDL_IOC_MAP is when it
- * cannot write @base.  ptrs[i] holds request i's base once it is mapped.
+ * the batch is undone and fails (EFAULT unless a request failed first), as
+ * KDL_IOC_MAP is when it cannot write @base.  ptrs[i] holds request i's base once it is mapped.
  */
 static int kdl_ioc_map_batch(struct kdl_file *kf, struct file *file,
 			     void *arg, void __user *uarg)
@@ -162,7 +162,8 @@ static int kdl_ioc_map_batch(struct kdl_file *kf, struct file *file,
 	if (put_user(done, &ub->done)) {
 		while (done--)
 			kdl_unmap_image(kf, ptrs[done]);
-		ret = -EFAULT;
+		if (!ret)
+			ret = -EFAULT;
 	}
 	kfree(map);
 out_ptrs:

@@ -23,18 +23,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fd = memfd_create("kdl-fuzz", MFD_CLOEXEC);
 	if (ftruncate(fd, 0) || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
 		abort();
-	o = calloc(1, sizeof(*o));
+	o = kdl_obj_alloc();
 	if (!o)
 		abort();
 	o->name = "fuzz";
-	if (kdl_elf_parse(&o->elf, data, size, size, "fuzz", &need) != 0)
+	if (kdl_elf_parse(o->elf, data, size, size, "fuzz", &need) != 0)
 		goto out;
 	src.fd = fd;
 	src.size = size;
-	if (kdl_map_user(&o->elf, &src, &pl, &o->map, "fuzz"))
+	if (kdl_map_user(o->elf, &src, &pl, &o->map, "fuzz"))
 		goto out;
 	o->bias = o->map.bias;
-	if (!kdl_dyn_read(o, &o->elf)) {
+	if (!kdl_dyn_read(o, o->elf)) {
 		/* Exercise the lookup path on what was accepted. */
 		struct kdl_symref r;
 

@@ -67,8 +67,8 @@ static bool in_writable(const struct kdl_obj *o, const void *p, size_t n, size_t
 {
 	uintptr_t a = (uintptr_t)p, len = n * size;
 
-	for (unsigned int i = 0; p && n && i < o->elf.nload; i++) {
-		const struct kdl_elf_load *l = &o->elf.load[i];
+	for (unsigned int i = 0; p && n && i < o->elf->nload; i++) {
+		const struct kdl_elf_load *l = &o->elf->load[i];
 		uintptr_t lo = o->bias + l->vaddr, hi = lo + l->memsz;
 
 		if ((l->flags & PF_W) && a < hi && a + len > lo)
@@ -114,20 +114,20 @@ static int load_one(struct kdl_obj *o, int fd, const uint8_t *data, size_t size)
 	struct kdl_elf noexec;
 	size_t need = 0;
 
-	if (kdl_elf_parse(&o->elf, data, size, size, o->name, &need))
+	if (kdl_elf_parse(o->elf, data, size, size, o->name, &need))
 		return -1;
-	noexec = o->elf;
+	noexec = *o->elf;
 	for (unsigned int i = 0; i < noexec.nload; i++)
 		noexec.load[i].flags &= ~PF_X;
 	if (kdl_map_user(&noexec, &src, &pl, &o->map, o->name))
 		return -1;
 	o->bias = o->map.bias;
-	o->phdr = o->elf.phdr;
-	o->nphdr = o->elf.nphdr;
-	if (kdl_dyn_read(o, &o->elf))
+	o->phdr = o->elf->phdr;
+	o->nphdr = o->elf->nphdr;
+	if (kdl_dyn_read(o, o->elf))
 		return -1;
-	if (o->elf.tls && o->elf.tls->p_memsz) {
-		const Elf64_Phdr *p = o->elf.tls;
+	if (o->elf->tls && o->elf->tls->p_memsz) {
+		const Elf64_Phdr *p = o->elf->tls;
 
 		o->tls_modid = kdl_tls_register((const void *)(o->bias + p->p_vaddr), p->p_filesz,
 						p->p_memsz, p->p_align, o->name);
@@ -136,9 +136,9 @@ static int load_one(struct kdl_obj *o, int fd, const uint8_t *data, size_t size)
 	}
 	if (!o->soname)
 		o->soname = o->name;
-	if (o->elf.relro) {
-		o->relro_start = (o->bias + o->elf.relro->p_vaddr) & ~4095ull;
-		o->relro_end = (o->bias + o->elf.relro->p_vaddr + o->elf.relro->p_memsz) & ~4095ull;
+	if (o->elf->relro) {
+		o->relro_start = (o->bias + o->elf->relro->p_vaddr) & ~4095ull;
+		o->relro_end = (o->bias + o->elf->relro->p_vaddr + o->elf->relro->p_memsz) & ~4095ull;
 	}
 	return 0;
 }
@@ -154,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (ftruncate(fd, 0) || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
 		abort();
-	o = calloc(1, sizeof(*o));
+	o = kdl_obj_alloc();
 	if (!o || !(o->path = strdup("fuzz.so")))
 		abort();
 	o->magic = KDL_OBJ_MAGIC;

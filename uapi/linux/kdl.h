@@ -168,7 +168,8 @@ struct kdl_unmap {
  *          the first failure and returns its errno; requests [0, done)
  *          stay mapped with their @base filled in, the failed one and those
  *          after it map nothing.  If @done cannot be written, the call
- *          unmaps all it mapped and fails with EFAULT.
+ *          unmaps all it mapped and fails: with the failed request's
+ *          errno, else EFAULT (the @base fields it wrote are then stale).
  */
 struct kdl_map_batch {
 	__u32 size;

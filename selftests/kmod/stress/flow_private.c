@@ -327,16 +327,27 @@ static void check_batch(struct worker *w, struct batch *bt, int err)
 		r->base = 0;
 		if (bt->ptr[i] != r->ua || base == r->base_in)
 			continue;		/* not mapped */
+		if (bt->loc == LOC_RO && !bt->early) {
+			/* base was written, then the batch undone */
+			uint64_t mb = mirror_of(r, base);
+
+			if (!range_empty(base, r->m.span) ||
+			    (mb && !range_empty(mb, r->m.span))) {
+				fail(w, "MAP_BATCH whose done field cannot be "
+				     "written (%s) left request %d mapped at "
+				     "%#lx", ename(err), i, (unsigned long)base);
+				left++;
+				munmap((void *)base, r->m.span);
+				if (mb)
+					munmap((void *)mb, r->m.span);
+			}
+			continue;
+		}
 		if (bt->early)
 			fail(w, "MAP_BATCH failed before the requests (%s) yet "
 			     "mapped request %d", ename(err), i);
-		else if (bt->loc != LOC_RO && (uint32_t)i >= done)
+		else if ((uint32_t)i >= done)
 			fail(w, "MAP_BATCH: request %d mapped, done %u", i, done);
-		else if (bt->loc == LOC_RO)
-			fail(w, "MAP_BATCH whose done field cannot be written "
-			     "(%s) left request %d mapped", ename(err), i);
-		if (bt->loc == LOC_RO)
-			left++;
 		r->base = base;
 		recs_add(w, base, r->m.span, mirror_of(r, base));
 		check_image(w, r, base, true);
