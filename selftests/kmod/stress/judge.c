@@ -28,6 +28,21 @@ bool tail_zero(uintptr_t a, size_t from, size_t to)
 	return true;
 }
 
+/* Can the kernel read [ua, ua + len)?  EFAULT if not, unknown if racing. */
+static bool readable(const struct worker *w, uintptr_t ua, uint64_t len,
+		     struct expect *x)
+{
+	enum acc a = mem_access(w, ua, len, false);
+
+	if (a == ACC_YES)
+		return true;
+	if (a == ACC_NO)
+		V(x, EFAULT);
+	else
+		x->unknown = true;
+	return false;
+}
+
 /*
  * The size-versioned copy-in (the header's first paragraph): reads the
  * struct at @ua into @out (at most @ksize bytes).  Returns false when the
@@ -37,16 +52,10 @@ static bool judge_copy_in(const struct worker *w, uintptr_t ua, size_t ver0,
 			  void *out, size_t ksize, bool out_written,
 			  size_t out_off, size_t out_len, struct expect *x)
 {
-	enum acc a = mem_access(w, ua, 4, false);
 	uint32_t usize;
 
-	if (a != ACC_YES) {
-		if (a == ACC_NO)
-			V(x, EFAULT);
-		else
-			x->unknown = true;
+	if (!readable(w, ua, 4, x))
 		return false;
-	}
 	memcpy(&usize, (const void *)ua, sizeof(usize));	/* may be unaligned */
 	if (usize < ver0) {
 		V(x, EINVAL);
@@ -56,14 +65,8 @@ static bool judge_copy_in(const struct worker *w, uintptr_t ua, size_t ver0,
 		V(x, E2BIG);
 		return false;
 	}
-	a = mem_access(w, ua, usize, false);
-	if (a != ACC_YES) {
-		if (a == ACC_NO)
-			V(x, EFAULT);
-		else
-			x->unknown = true;
+	if (!readable(w, ua, usize, x))
 		return false;
-	}
 	if (usize > ksize && !tail_zero(ua, ksize, usize))
 		V(x, E2BIG);
 	memset(out, 0, ksize);
