@@ -387,9 +387,9 @@ static char *rec_name(struct debug_rec *r)
 	}
 	if (m.offset == 0 && m.path[0] == '/' && !del)
 		return strdup(m.path);
-	if (m.path[0] == '/' && !del && m.offset >= (o->elf.load[0].offset & ~4095ull) &&
+	if (m.path[0] == '/' && !del && m.offset >= (o->elf->load[0].offset & ~4095ull) &&
 	    (force_copy || traced()) &&
-	    !copy_for_debugger(r, m.path, m.offset - (o->elf.load[0].offset & ~4095ull))) {
+	    !copy_for_debugger(r, m.path, m.offset - (o->elf->load[0].offset & ~4095ull))) {
 		if (asprintf(&name, "/proc/%d/fd/%d", (int)getpid(), r->fd) < 0)
 			name = NULL;
 		return name;

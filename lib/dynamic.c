@@ -73,9 +73,19 @@ static int gnu_hash_tables(struct kdl_dyninfo *d, const struct dyn_ctx *c, uint6
 			d->nsyms = SIZE_MAX / sizeof(Elf64_Sym);
 		return 0;
 	}
-	for (uint32_t b = 0; b < d->gnu_nbuckets; b++)
-		if (d->gnu_buckets[b] >= nsyms)
-			nsyms = d->gnu_buckets[b] + 1;
+	/* One pass over the buckets: each names no symbol or a hashed one,
+	 * and the last they name starts the chain that ends the table. */
+	for (uint32_t b = 0; b < d->gnu_nbuckets; b++) {
+		uint32_t i = d->gnu_buckets[b];
+
+		if (i && i < d->gnu_symoffset) {
+			kdl_set_error("%s: DT_GNU_HASH bucket %u: found symbol %u, expected >= %u",
+				      c->name, b, i, d->gnu_symoffset);
+			return -1;
+		}
+		if (i >= nsyms)
+			nsyms = (size_t)i + 1;
+	}
 	if (nsyms > d->gnu_symoffset) {
 		nsyms--;
 		for (;;) {
@@ -96,12 +106,6 @@ static int gnu_hash_tables(struct kdl_dyninfo *d, const struct dyn_ctx *c, uint6
 		nsyms = d->gnu_symoffset;
 		d->nsyms_unsure = !d->sysv_hash;
 	}
-	for (uint32_t b = 0; b < d->gnu_nbuckets; b++)
-		if (d->gnu_buckets[b] && d->gnu_buckets[b] < d->gnu_symoffset) {
-			kdl_set_error("%s: DT_GNU_HASH bucket %u: found symbol %u, expected >= %u",
-				      c->name, b, d->gnu_buckets[b], d->gnu_symoffset);
-			return -1;
-		}
 	if (!d->nsyms || nsyms > d->nsyms)
 		d->nsyms = nsyms;
 	return 0;

@@ -25,11 +25,11 @@ typedef void *(*deregister_fn)(const void *);
 
 static const void *eh_frame_start(const struct kdl_obj *o)
 {
-	const Elf64_Phdr *p = o->elf.eh_frame_hdr;
+	const Elf64_Phdr *p = o->elf->eh_frame_hdr;
 	const unsigned char *h;
 	int64_t v;
 
-	if (!p || p->p_memsz < 8 || !kdl_elf_contains(&o->elf, p->p_vaddr, 12, PF_R))
+	if (!p || p->p_memsz < 8 || !kdl_elf_contains(o->elf, p->p_vaddr, 12, PF_R))
 		return NULL;
 	h = (const unsigned char *)(o->bias + p->p_vaddr);
 	if (h[0] != 1)
@@ -49,7 +49,7 @@ static const void *eh_frame_start(const struct kdl_obj *o)
 	default:
 		return NULL;
 	}
-	if (!kdl_elf_contains(&o->elf, (uint64_t)v - o->bias, 4, PF_R))
+	if (!kdl_elf_contains(o->elf, (uint64_t)v - o->bias, 4, PF_R))
 		return NULL;
 	return (const void *)(uintptr_t)v;
 }

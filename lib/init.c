@@ -26,7 +26,7 @@ typedef void (*fini_fn)(void);
 
 static bool code_ptr(const struct kdl_obj *o, uintptr_t p)
 {
-	return p >= o->bias && kdl_elf_contains(&o->elf, p - o->bias, 1, PF_X);
+	return p >= o->bias && kdl_elf_contains(o->elf, p - o->bias, 1, PF_X);
 }
 
 static void call_inits(struct kdl_obj *o)

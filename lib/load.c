@@ -45,6 +45,17 @@ static int push(struct kdl_obj ***a, size_t *n, size_t *cap, struct kdl_obj *o)
 	return 0;
 }
 
+/* A kdl object's record with its headers in the same allocation: one
+ * free() releases both. */
+struct kdl_obj *kdl_obj_alloc(void)
+{
+	struct kdl_obj *o = calloc(1, sizeof(*o) + sizeof(struct kdl_elf));
+
+	if (o)
+		o->elf = (struct kdl_elf *)(o + 1);
+	return o;
+}
+
 void kdl_obj_destroy(struct kdl_obj *o)
 {
 	if (!o)
@@ -110,7 +121,7 @@ static int read_head(const struct kdl_source *s, struct kdl_obj *o, const char *
 		kdl_set_error("%s: read: %s", name, strerror(errno));
 		return -1;
 	}
-	r = kdl_elf_parse(&o->elf, buf, len, s->size, name, &need);
+	r = kdl_elf_parse(o->elf, buf, len, s->size, name, &need);
 	if (r == 1) {
 		big = malloc(need);
 		if (!big) {
@@ -121,7 +132,7 @@ static int read_head(const struct kdl_source *s, struct kdl_obj *o, const char *
 			kdl_set_error("%s: short read of the program headers", name);
 			r = -1;
 		} else {
-			r = kdl_elf_parse(&o->elf, big, need, s->size, name, &need);
+			r = kdl_elf_parse(o->elf, big, need, s->size, name, &need);
 		}
 		free(big);
 	}
@@ -133,7 +144,7 @@ static int read_head(const struct kdl_source *s, struct kdl_obj *o, const char *
 static struct kdl_obj *load_one(struct load_txn *t, struct kdl_source *s, char *path,
 				const char *display)
 {
-	struct kdl_obj *o = calloc(1, sizeof(*o));
+	struct kdl_obj *o = kdl_obj_alloc();
 	struct kdl_src src = { .fd = s->fd, .base = s->offset, .size = s->size,
 			       .addr = s->addr };
 	const char *slash, *base_name;
@@ -158,26 +169,26 @@ static struct kdl_obj *load_one(struct load_txn *t, struct kdl_source *s, char *
 	o->ino = s->ino;
 	o->src_base = s->id_offset;
 	o->zero_copy = !s->copied;
-	if (read_head(s, o, o->name) || kdl_noexec_check(s, &o->elf, o->name))
+	if (read_head(s, o, o->name) || kdl_noexec_check(s, o->elf, o->name))
 		goto fail;
 	backend = kdl_backend_pick(t->flags);
 	if (backend < 0)
 		goto fail;
-	if ((backend == KDL_BACKEND_KERNEL ? kdl_map_kernel : kdl_map_user)(&o->elf, &src, &t->pl,
+	if ((backend == KDL_BACKEND_KERNEL ? kdl_map_kernel : kdl_map_user)(o->elf, &src, &t->pl,
 									    &o->map, o->name))
 		goto fail;
 	o->bias = o->map.bias;
-	o->phdr = o->elf.phdr;
-	o->nphdr = o->elf.nphdr;
+	o->phdr = o->elf->phdr;
+	o->nphdr = o->elf->nphdr;
 	/* $ORIGIN of a container entry is its directory inside the zip's. */
 	slash = strrchr(path, '/');
 	o->origin = slash ? strndup(path, slash > path ? (size_t)(slash - path) : 1) : strdup(".");
 	if (!o->origin)
 		goto fail_nomem;
-	if (kdl_dyn_read(o, &o->elf))
+	if (kdl_dyn_read(o, o->elf))
 		goto fail;
-	if (o->elf.tls && o->elf.tls->p_memsz) {
-		const Elf64_Phdr *p = o->elf.tls;
+	if (o->elf->tls && o->elf->tls->p_memsz) {
+		const Elf64_Phdr *p = o->elf->tls;
 
 		o->tls_modid = kdl_tls_register((const void *)(o->bias + p->p_vaddr), p->p_filesz,
 						p->p_memsz, p->p_align, o->name);
@@ -187,9 +198,9 @@ static struct kdl_obj *load_one(struct load_txn *t, struct kdl_source *s, char *
 	base_name = strrchr(o->name, '/');
 	if (!o->soname)
 		o->soname = base_name ? base_name + 1 : o->name;
-	if (o->elf.relro) {
-		o->relro_start = (o->bias + o->elf.relro->p_vaddr) & ~(PAGE - 1);
-		o->relro_end = (o->bias + o->elf.relro->p_vaddr + o->elf.relro->p_memsz) & ~(PAGE - 1);
+	if (o->elf->relro) {
+		o->relro_start = (o->bias + o->elf->relro->p_vaddr) & ~(PAGE - 1);
+		o->relro_end = (o->bias + o->elf->relro->p_vaddr + o->elf->relro->p_memsz) & ~(PAGE - 1);
 	}
 	if (o->ndeps && !(o->deps = calloc(o->ndeps, sizeof(*o->deps))))
 		goto fail_nomem;

@@ -12,6 +12,27 @@ static bool try_obj(const struct kdl_obj *o, struct kdl_symref *r, struct kdl_de
 	return true;
 }
 
+/* The object kdl_lookup() searches first for a reference made by
+ * @requester (NULL when that would be a process object): a definition
+ * there wins over every other. */
+const struct kdl_obj *kdl_lookup_first(const struct kdl_obj *requester,
+				       struct kdl_obj *const *local, size_t nlocal)
+{
+	const struct kdl_ns *ns = requester ? requester->ns : &kdl_default_ns;
+	bool deep = requester && (requester->mode & RTLD_DEEPBIND);
+
+	if (requester && requester->symbolic)
+		return requester;
+	if (!deep && ns && ns->nglobal)
+		return ns->global[0];
+	for (size_t i = 0; i < nlocal; i++)
+		if (!local[i]->system)
+			return local[i];
+	if (deep && ns && ns->nglobal)
+		return ns->global[0];
+	return NULL;
+}
+
 /*
  * The search order of a reference made by @requester:
  *  1. @requester itself when it is DT_SYMBOLIC;

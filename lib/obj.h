@@ -120,7 +120,10 @@ struct kdl_obj {
 	pthread_t init_owner;
 	unsigned int init_seq;		/* order constructors completed */
 
-	struct kdl_elf elf;		/* validated headers (kdl objects) */
+	/* Validated headers, allocated with the record (load.c); NULL for a
+	 * process object, whose record is read at the first kdl_open of the
+	 * process and so is kept small. */
+	struct kdl_elf *elf;
 };
 
 /* state.c: the object list and the lock that guards it.  kdl_lock is
@@ -142,7 +145,7 @@ static inline bool kdl_elf_contains_mapped(const struct kdl_obj *o, uint64_t vad
 {
 	if (vaddr >= o->wr_lo && vaddr + len <= o->wr_hi && vaddr + len > vaddr)
 		return true;
-	return kdl_elf_contains(&o->elf, vaddr, len, PF_W);
+	return kdl_elf_contains(o->elf, vaddr, len, PF_W);
 }
 
 /* Steps along DT_VERDEF / DT_VERNEED chains, whose links the intake
@@ -195,6 +198,9 @@ KDL_HIDDEN void kdl_symref_init_hashed(struct kdl_symref *r, const char *name,
 				       const char *version, uint32_t version_hash);
 KDL_HIDDEN const Elf64_Sym *kdl_sym_in(const struct kdl_obj *o,
 				       struct kdl_symref *r);
+/* Whether looking up the name and version that @o's symbol @idx carries
+ * in @o itself finds @idx (false when that cannot be told cheaply). */
+KDL_HIDDEN bool kdl_sym_finds_itself(const struct kdl_obj *o, size_t idx);
 KDL_HIDDEN uintptr_t kdl_sym_value(const struct kdl_obj *o, const Elf64_Sym *s);
 
 /* process.c: the process's own objects (the runtime group and, in the
@@ -221,6 +227,9 @@ struct kdl_def {
 KDL_HIDDEN int kdl_lookup(const struct kdl_obj *requester, struct kdl_symref *r,
 			  struct kdl_obj *const *local, size_t nlocal,
 			  struct kdl_def *out);
+KDL_HIDDEN const struct kdl_obj *kdl_lookup_first(const struct kdl_obj *requester,
+						 struct kdl_obj *const *local,
+						 size_t nlocal);
 
 /* reloc.c */
 struct kdl_tls_index;
@@ -251,6 +260,7 @@ struct kdl_request {
 KDL_HIDDEN struct kdl_obj *kdl_load_tree(const struct kdl_request *req, int mode,
 					 const struct kdl_load_args *args);
 KDL_HIDDEN int kdl_unload(struct kdl_obj *o);
+KDL_HIDDEN struct kdl_obj *kdl_obj_alloc(void);
 KDL_HIDDEN void kdl_obj_destroy(struct kdl_obj *o);
 
 /* eh_frame.c */

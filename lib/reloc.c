@@ -18,11 +18,21 @@ struct reloc_ctx {
 	struct kdl_obj *o;
 	struct kdl_obj *const *local;
 	size_t nlocal;
-	struct kdl_def *cache;		/* per symbol index, this pass */
-	uintptr_t *value;		/* its run-time address */
+	bool self_first;		/* o is the first object its lookups search */
+	/* An 8-byte word at offset v lies in the first writable segment iff
+	 * v - wr_lo < wr_n: one unsigned compare, overflow included. */
+	uint64_t wr_lo, wr_n;
+	/* Per symbol index, this pass: cached[] says whether it is resolved,
+	 * value[] holds its run-time address, cache[] its definition --
+	 * unless that is the object's own entry (SYM_SELF), the common case,
+	 * for which the largest table and its pages stay untouched. */
 	uint8_t *cached;
+	uintptr_t *value;
+	struct kdl_def *cache;
 	size_t nlater[3];		/* entries seen for each later pass */
 };
+
+enum { SYM_UNRESOLVED, SYM_SELF, SYM_STORED };
 
 /*
  * The main pass applies everything but IRELATIVE, which runs once all its
@@ -80,12 +90,17 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def, uintptr
 			      idx, o->dyn.nsyms);
 		return -1;
 	}
+	ref = &o->dyn.symtab[idx];
 	if (c->cached[idx]) {
-		*def = c->cache[idx];
+		if (c->cached[idx] == SYM_SELF) {
+			def->obj = o;
+			def->sym = ref;
+		} else {
+			*def = c->cache[idx];
+		}
 		*value = c->value[idx];
 		return 0;
 	}
-	ref = &o->dyn.symtab[idx];
 	if (ref->st_name >= o->dyn.strsz) {
 		kdl_set_error("%s: symbol %zu: name offset past DT_STRSZ", o->name, idx);
 		return -1;
@@ -98,7 +113,7 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def, uintptr
 		def->sym = ref;
 	} else {
 		uint32_t vh = 0;
-		const char *ver = ref_version(o, idx, &vh);
+		const char *ver;
 		const char *name = o->dyn.strtab + ref->st_name;
 
 		/* kdl's modules are not glibc's: kdl-loaded code gets kdl's
@@ -115,6 +130,14 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def, uintptr
 			def->sym = NULL;
 			goto cache;
 		}
+		/* Searched first, the object's own definition is what the
+		 * lookup would find: no hash, no scope walk. */
+		if (c->self_first && kdl_sym_finds_itself(o, idx)) {
+			def->obj = o;
+			def->sym = ref;
+			goto value;
+		}
+		ver = ref_version(o, idx, &vh);
 		kdl_symref_init_hashed(&r, name, ver, vh);
 		if (kdl_lookup(o, &r, c->local, c->nlocal, def)) {
 			if (ELF64_ST_BIND(ref->st_info) != STB_WEAK) {
@@ -126,13 +149,19 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def, uintptr
 			def->sym = NULL;
 		}
 	}
+value:
 	/* TLS symbols have no address; DTPMOD/DTPOFF use the definition. */
 	*value = def->sym && ELF64_ST_TYPE(def->sym->st_info) != STT_TLS ?
 		 kdl_sym_value(def->obj, def->sym) : 0;
+	if (def->sym == ref) {
+		c->value[idx] = *value;
+		c->cached[idx] = SYM_SELF;
+		return 0;
+	}
 cache:
 	c->cache[idx] = *def;
 	c->value[idx] = *value;
-	c->cached[idx] = 1;
+	c->cached[idx] = SYM_STORED;
 	return 0;
 }
 
@@ -220,7 +249,7 @@ static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, enum pass pass)
 	case REL_IRELATIVE:
 		/* glibc jumps wherever the addend points; a resolver outside
 		 * the object's code is refused instead of crashing. */
-		if (!kdl_elf_contains(&o->elf, a, 1, PF_X)) {
+		if (!kdl_elf_contains(o->elf, a, 1, PF_X)) {
 			kdl_set_error("%s: IRELATIVE resolver at 0x%llx is not in an executable segment",
 				      o->name, (unsigned long long)a);
 			return -1;
@@ -257,38 +286,89 @@ static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, enum pass pass)
 	return 0;
 }
 
-/* The common cases inline: RELATIVE, and GOT/PLT/64-bit references to a
- * symbol already resolved in this pass; everything else (and every error)
- * goes through apply(). */
-static inline int reloc_fast(struct reloc_ctx *c, const Elf64_Rela *rel)
+/*
+ * The main pass over one table.  The common cases stay in the loop:
+ * RELATIVE, and GOT/PLT/64-bit references to a symbol (resolved once per
+ * pass), whose target lies in the first writable segment (one compare);
+ * everything else (and every other error) goes through apply().  The
+ * loop's state is in locals: a relocated word may alias anything, so
+ * fields read through a pointer would be read again after every store.
+ */
+static int apply_table(struct reloc_ctx *c, const Elf64_Rela *rel, size_t n)
+{
+	const uintptr_t bias = c->o->bias;
+	const uint64_t lo = c->wr_lo, nwords = c->wr_n;
+	const size_t nsyms = c->o->dyn.nsyms;
+	const uint8_t *cached = c->cached;
+	const uintptr_t *value = c->value;
+
+	for (size_t i = 0; i < n; i++, rel++) {
+		unsigned int type = ELF64_R_TYPE(rel->r_info);
+		size_t sym = ELF64_R_SYM(rel->r_info);
+		unaligned_u64 *where = (unaligned_u64 *)(bias + rel->r_offset);
+
+		if (rel->r_offset - lo < nwords) {
+			if (type == R_X86_64_RELATIVE) {
+				*where = bias + rel->r_addend;
+				continue;
+			}
+			if ((type == R_X86_64_GLOB_DAT || type == R_X86_64_JUMP_SLOT ||
+			     type == R_X86_64_64) && sym && sym < nsyms) {
+				struct kdl_def def;
+				uintptr_t v;
+
+				if (cached[sym])
+					v = value[sym];
+				else if (resolve(c, sym, &def, &v))
+					return -1;
+				*where = type == R_X86_64_64 ? v + rel->r_addend : v;
+				continue;
+			}
+		}
+		if (apply(c, rel, PASS_MAIN))
+			return -1;
+	}
+	return 0;
+}
+
+/* A DT_RELACOUNT entry the loop's compares refused, checked in full:
+ * out of line, so the loop keeps its registers. */
+static __attribute__((noinline)) int relative_checked(struct kdl_obj *o, size_t i)
+{
+	const Elf64_Rela *r = &o->rela[i];
+
+	if (ELF64_R_TYPE(r->r_info) != R_X86_64_RELATIVE) {
+		kdl_set_error("%s: DT_RELACOUNT entry %zu: found type %u, expected RELATIVE",
+			      o->name, i, (unsigned int)ELF64_R_TYPE(r->r_info));
+		return -1;
+	}
+	if (!kdl_elf_contains_mapped(o, r->r_offset, 8)) {
+		kdl_set_error("%s: relocation at 0x%llx lies outside the writable segments",
+			      o->name, (unsigned long long)r->r_offset);
+		return -1;
+	}
+	*(unaligned_u64 *)(o->bias + r->r_offset) = o->bias + r->r_addend;
+	return 0;
+}
+
+/* The leading DT_RELACOUNT entries of DT_RELA are RELATIVE: per entry, a
+ * compare of its type and one of its target against the first writable
+ * segment; another segment or an error goes the checked way. */
+static __attribute__((noinline)) int apply_relative(struct reloc_ctx *c)
 {
 	struct kdl_obj *o = c->o;
-	unsigned int type = ELF64_R_TYPE(rel->r_info);
-	size_t sym = ELF64_R_SYM(rel->r_info);
-	unaligned_u64 *where = (unaligned_u64 *)(o->bias + rel->r_offset);
+	const uintptr_t bias = o->bias;
+	const uint64_t lo = c->wr_lo, nwords = c->wr_n;
 
-	if (rel->r_offset >= o->wr_lo && rel->r_offset + 8 <= o->wr_hi &&
-	    rel->r_offset + 8 > rel->r_offset) {
-		switch (type) {
-		case R_X86_64_RELATIVE:
-			*where = o->bias + rel->r_addend;
-			return 0;
-		case R_X86_64_GLOB_DAT:
-		case R_X86_64_JUMP_SLOT:
-			if (sym && sym < o->dyn.nsyms && c->cached[sym]) {
-				*where = c->value[sym];
-				return 0;
-			}
-			break;
-		case R_X86_64_64:
-			if (sym && sym < o->dyn.nsyms && c->cached[sym]) {
-				*where = c->value[sym] + rel->r_addend;
-				return 0;
-			}
-			break;
-		}
+	if (!o->nrelative)
+		return 0;
+	for (const Elf64_Rela *r = o->rela, *end = r + o->nrelative; r != end; r++) {
+		if (__builtin_expect(r->r_info == R_X86_64_RELATIVE && r->r_offset - lo < nwords, 1))
+			*(unaligned_u64 *)(bias + r->r_offset) = bias + r->r_addend;
+		else if (relative_checked(o, r - o->rela))
+			return -1;
 	}
-	return apply(c, rel, PASS_MAIN);
+	return 0;
 }
 
 /* The argument of a TLS descriptor: owned by @o, freed with it. */
@@ -362,6 +442,13 @@ int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 
 	if (o->relocated)
 		return 0;
+	/* Asked once: the load's scope is built, and its globals do not
+	 * change under kdl_lock while the object is relocated (an IFUNC
+	 * resolver calling kdl_open is no more supported than glibc's
+	 * dlopen from one). */
+	c.self_first = kdl_lookup_first(o, local, nlocal) == o;
+	c.wr_lo = o->wr_lo;
+	c.wr_n = o->wr_hi - o->wr_lo >= 8 ? o->wr_hi - o->wr_lo - 7 : 0;
 	c.cache = malloc(o->dyn.nsyms * sizeof(*c.cache) + 1);
 	c.value = malloc(o->dyn.nsyms * sizeof(*c.value) + 1);
 	c.cached = calloc(o->dyn.nsyms + 1, 1);
@@ -371,28 +458,11 @@ int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 	}
 	if (apply_relr(o))
 		goto out;
-	/* The leading DT_RELACOUNT entries are RELATIVE: a tight loop. */
-	for (size_t i = 0; i < o->nrelative; i++) {
-		const Elf64_Rela *r = &o->rela[i];
-
-		if (ELF64_R_TYPE(r->r_info) != R_X86_64_RELATIVE) {
-			kdl_set_error("%s: DT_RELACOUNT entry %zu: found type %u, expected RELATIVE",
-				      o->name, i, (unsigned int)ELF64_R_TYPE(r->r_info));
-			goto out;
-		}
-		if (!kdl_elf_contains_mapped(o, r->r_offset, 8)) {
-			kdl_set_error("%s: relocation at 0x%llx lies outside the writable segments",
-				      o->name, (unsigned long long)r->r_offset);
-			goto out;
-		}
-		*(unaligned_u64 *)(o->bias + r->r_offset) = o->bias + r->r_addend;
-	}
-	for (size_t i = o->nrelative; i < o->nrela; i++)
-		if (reloc_fast(&c, &o->rela[i]))
-			goto out;
-	for (size_t i = 0; i < o->njmprel; i++)
-		if (reloc_fast(&c, &o->jmprel[i]))
-			goto out;
+	if (apply_relative(&c) ||
+	    (o->nrela > o->nrelative &&
+	     apply_table(&c, o->rela + o->nrelative, o->nrela - o->nrelative)) ||
+	    apply_table(&c, o->jmprel, o->njmprel))
+		goto out;
 	for (enum pass p = PASS_IRELATIVE; p <= PASS_TPOFF; p++) {
 		for (size_t i = o->nrelative; c.nlater[p] && i < o->nrela; i++)
 			if (apply(&c, &o->rela[i], p))

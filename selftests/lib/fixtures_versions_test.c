@@ -106,4 +106,21 @@ TEST(same_results_as_glibc)
 	EXPECT_EQ(0, kdl_close(h));
 }
 
+/* libfx_versions_self.so's own references to fx_vs@VER_1 and
+ * fx_vs@@VER_2, two entries of one name and hash, each bind to the
+ * version they name, as under glibc. */
+TEST(self_references_bind_the_version_they_name)
+{
+	void *h = KDL_OPEN_OK(fx_path("libfx_versions_self.so"), RTLD_NOW);
+	void *g = dlopen(fx_path("libfx_versions_self.so"), RTLD_NOW | RTLD_LOCAL);
+
+	ASSERT_NE(NULL, g);
+	EXPECT_EQ(2, ((int_fn)KDL_SYM_OK(h, "fx_vs_call_default"))());
+	EXPECT_EQ(1, ((int_fn)KDL_SYM_OK(h, "fx_vs_call_hidden"))());
+	EXPECT_EQ(((int_fn)dlsym(g, "fx_vs_call_default"))(), 2);
+	EXPECT_EQ(((int_fn)dlsym(g, "fx_vs_call_hidden"))(), 1);
+	dlclose(g);
+	EXPECT_EQ(0, kdl_close(h));
+}
+
 TEST_HARNESS_MAIN
