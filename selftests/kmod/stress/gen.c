@@ -47,6 +47,18 @@ static uint64_t gen_segments(struct rng *g, struct mreq *r, uint64_t avail,
 	return (vp + rnd(g, 2)) * PG;
 }
 
+/* A quarter of the placed requests get a mirror @moff above, half of
+ * those NOREPLACE. */
+static void maybe_mirror(struct rng *g, struct kdl_map *m, uint64_t moff)
+{
+	if (chance(g, 25)) {
+		m->flags |= KDL_MAP_MIRROR;
+		if (chance(g, 50))
+			m->flags |= KDL_MAP_MIRROR_NOREPLACE;
+		m->mirror_base = moff;
+	}
+}
+
 /* A valid request for @t; @window_only: no FIXED (it shares a window). */
 void gen_valid(struct worker *w, struct rng *g, struct mreq *r,
 	       int t, bool window_only)
@@ -125,12 +137,7 @@ void gen_valid(struct worker *w, struct rng *g, struct mreq *r,
 						      KDL_MAP_FIXED_NOREPLACE;
 			r->m.fixed_addr = w->lo;
 		}
-		if (chance(g, 25)) {
-			r->m.flags |= KDL_MAP_MIRROR;
-			if (chance(g, 50))
-				r->m.flags |= KDL_MAP_MIRROR_NOREPLACE;
-			r->m.mirror_base = PRIV_MOFF;
-		}
+		maybe_mirror(g, &r->m, PRIV_MOFF);
 		break;
 	case T_HOT: {
 		uint64_t align = r->m.align ? r->m.align : PG;
@@ -146,12 +153,7 @@ void gen_valid(struct worker *w, struct rng *g, struct mreq *r,
 						      KDL_MAP_FIXED_NOREPLACE;
 			r->m.fixed_addr = (HOT_LO + rnd(g, HOT_LEN / 2)) & ~(align - 1);
 		}
-		if (chance(g, 25)) {
-			r->m.flags |= KDL_MAP_MIRROR;
-			if (chance(g, 50))
-				r->m.flags |= KDL_MAP_MIRROR_NOREPLACE;
-			r->m.mirror_base = HOT_MOFF;
-		}
+		maybe_mirror(g, &r->m, HOT_MOFF);
 		break;
 	}
 	case T_ANY:
