@@ -361,7 +361,7 @@ static __attribute__((noinline)) int apply_relative(struct reloc_ctx *c)
 	const uint64_t lo = c->wr_lo, nwords = c->wr_n;
 
 	if (!o->nrelative)
-		return 0;
+		return 0;	/* o->rela may be NULL, and NULL + 0 is undefined */
 	for (const Elf64_Rela *r = o->rela, *end = r + o->nrelative; r != end; r++) {
 		if (__builtin_expect(r->r_info == R_X86_64_RELATIVE && r->r_offset - lo < nwords, 1))
 			*(unaligned_u64 *)(bias + r->r_offset) = bias + r->r_addend;
@@ -458,6 +458,8 @@ int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 	}
 	if (apply_relr(o))
 		goto out;
+	/* Without DT_RELA entries past DT_RELACOUNT o->rela may be NULL,
+	 * and NULL + 0 is undefined (UBSan stops there). */
 	if (apply_relative(&c) ||
 	    (o->nrela > o->nrelative &&
 	     apply_table(&c, o->rela + o->nrelative, o->nrela - o->nrelative)) ||
