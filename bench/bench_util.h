@@ -1,11 +1,15 @@
-/* bench_util.h - what the benchmarks share: a clock, medians, and running
- * this program again in a fresh process to time a first load. */
+/* bench_util.h - what the benchmarks share: a clock, medians, minor
+ * faults, Private_Dirty from smaps, and running this program (or another,
+ * such as valgrind) again in a fresh process to time a first load. */
 #ifndef KDL_BENCH_UTIL_H
 #define KDL_BENCH_UTIL_H
 
+#include <link.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,8 +35,70 @@ static inline uint64_t median(uint64_t *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Runs this program with args, returns its stdout line (static buffer). */
-static inline const char *spawn(char *const argv[])
+/* Minor faults of this process so far. */
+static inline long minor_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+struct bench_range {
+	uintptr_t lo, hi;	/* [lo, hi) */
+};
+
+/* An object's mapped [start, end): its PT_LOAD extents, page-rounded, plus
+ * the load bias; -1 without PT_LOAD. */
+static inline int phdr_range(const struct dl_phdr_info *info, struct bench_range *r)
+{
+	uintptr_t lo = UINTPTR_MAX, hi = 0, pg = sysconf(_SC_PAGESIZE);
+
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+
+		if (p->p_type != PT_LOAD)
+			continue;
+		if (p->p_vaddr < lo)
+			lo = p->p_vaddr;
+		if (p->p_vaddr + p->p_memsz > hi)
+			hi = p->p_vaddr + p->p_memsz;
+	}
+	if (lo >= hi)
+		return -1;
+	r->lo = (info->dlpi_addr + lo) & ~(pg - 1);
+	r->hi = (info->dlpi_addr + hi + pg - 1) & ~(pg - 1);
+	return 0;
+}
+
+/* Sum of Private_Dirty (kB) over this process's mappings that overlap any
+ * of the @n ranges (each mapping counted once); -1 if smaps is unreadable. */
+static inline long smaps_private_dirty_kb(const struct bench_range *r, int n)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	char line[4096];
+	unsigned long lo, hi, kb;
+	long sum = 0;
+	int in = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+			in = 0;
+			for (int i = 0; i < n && !in; i++)
+				in = lo < r[i].hi && r[i].lo < hi;
+		} else if (in && sscanf(line, "Private_Dirty: %lu kB", &kb) == 1) {
+			sum += kb;
+		}
+	}
+	fclose(f);
+	return sum;
+}
+
+/* Runs @prog (searched in PATH) with args, returns its stdout's first line
+ * (static buffer). */
+static inline const char *spawn_prog(const char *prog, char *const argv[])
 {
 	static char out[512];
 	int pfd[2], status;
@@ -49,7 +115,7 @@ static inline const char *spawn(char *const argv[])
 		dup2(pfd[1], 1);
 		close(pfd[0]);
 		close(pfd[1]);
-		execv("/proc/self/exe", argv);
+		execvp(prog, argv);
 		_exit(127);
 	}
 	close(pfd[1]);
@@ -61,6 +127,12 @@ static inline const char *spawn(char *const argv[])
 	waitpid(pid, &status, 0);
 	out[strcspn(out, "\n")] = '\0';
 	return out;
+}
+
+/* Runs this program with args, returns its stdout line (static buffer). */
+static inline const char *spawn(char *const argv[])
+{
+	return spawn_prog("/proc/self/exe", argv);
 }
 
 #endif

@@ -10,6 +10,7 @@
 #include <linux/kdl.h>
 
 #include "kdl_internal.h"
+#include "map.h"
 
 static struct kdl_backend_state kstate = { .kind = 0, .dev_fd = -1 };
 static int kstate_errno;
@@ -63,6 +64,13 @@ const struct kdl_backend_state *kdl_backend_kernel(void)
 {
 	pthread_once(&kstate_once, kernel_init);
 	return kstate.kind == KDL_BACKEND_KERNEL ? &kstate : NULL;
+}
+
+bool kdl_kernel_has_data_fd(void)
+{
+	const struct kdl_backend_state *ks = kdl_backend_kernel();
+
+	return ks && (ks->features & KDL_FEAT_DATA_FD);
 }
 
 static int want_from_env(void)

@@ -1,5 +1,6 @@
 /* info.c - kdl_info(): what libkdl knows about a loaded object. */
 #include "obj.h"
+#include "reloc_cache.h"
 #include "tls.h"
 
 static int info_global(int request, void *arg)
@@ -100,6 +101,9 @@ int kdl_info(void *handle, int request, void *arg)
 		return 0;
 	case KDL_INFO_FILE:
 		*(const char **)arg = o->path;
+		return 0;
+	case KDL_INFO_CACHED:
+		*(int *)arg = kdl_cache_hit(o);
 		return 0;
 	default:
 		kdl_set_error("kdl_info: request %d is unknown", request);

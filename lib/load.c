@@ -8,6 +8,7 @@
 #include "debug.h"
 #include "noexec.h"
 #include "obj.h"
+#include "reloc_cache.h"
 #include "source.h"
 #include "tls.h"
 
@@ -61,6 +62,7 @@ void kdl_obj_destroy(struct kdl_obj *o)
 	if (!o)
 		return;
 	kdl_eh_deregister(o);
+	kdl_cache_drop(o);
 	if (o->tls_modid && !o->system)
 		kdl_tls_unregister(o->tls_modid);
 	if (o->map.len) {
@@ -147,6 +149,9 @@ static struct kdl_obj *load_one(struct load_txn *t, struct kdl_source *s, char *
 	struct kdl_obj *o = kdl_obj_alloc();
 	struct kdl_src src = { .fd = s->fd, .base = s->offset, .size = s->size,
 			       .addr = s->addr };
+	struct kdl_placement pl = t->pl;
+	int (*map)(const struct kdl_elf *, const struct kdl_src *, const struct kdl_placement *,
+		   struct kdl_mapping *, const char *);
 	const char *slash, *base_name;
 	int backend;
 
@@ -174,9 +179,20 @@ static struct kdl_obj *load_one(struct load_txn *t, struct kdl_source *s, char *
 	backend = kdl_backend_pick(t->flags);
 	if (backend < 0)
 		goto fail;
-	if ((backend == KDL_BACKEND_KERNEL ? kdl_map_kernel : kdl_map_user)(o->elf, &src, &t->pl,
-									    &o->map, o->name))
+	map = backend == KDL_BACKEND_KERNEL ? kdl_map_kernel : kdl_map_user;
+	/* At its preferred base if it has one; taken, it loads as usual. */
+	kdl_cache_prepare(o, s, t->flags, backend, &pl, &src);
+	if (map(o->elf, &src, &pl, &o->map, o->name)) {
+		if (!o->cache)
+			goto fail;
+		kdl_cache_drop(o);
+		kdl_clear_error();
+		src.data_off = NULL;
+		if (map(o->elf, &src, &t->pl, &o->map, o->name))
+			goto fail;
+	} else if (kdl_cache_mapped(o, s)) {
 		goto fail;
+	}
 	o->bias = o->map.bias;
 	o->phdr = o->elf->phdr;
 	o->nphdr = o->elf->nphdr;

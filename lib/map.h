@@ -2,6 +2,7 @@
 #ifndef KDL_MAP_H
 #define KDL_MAP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -14,7 +15,16 @@ struct kdl_src {
 	uint64_t size;		/* bytes of the image */
 	uintptr_t addr;		/* kernel backend: map the file behind this
 				   user range instead of fd (KDL_MAP_SRC_ADDR) */
+	/* A relocation-cache entry (reloc_cache.c): when data_off is set and
+	 * data_off[i] != KDL_NO_DATA, PT_LOAD i's file pages, [PAGE_DOWN(vaddr),
+	 * PAGE_UP(vaddr + filesz)), come from data_fd at byte data_off[i]
+	 * (page aligned) as they are -- their tail after filesz is already
+	 * zero, so it is not written (which would dirty the page). */
+	int data_fd;
+	const uint64_t *data_off;
 };
+
+#define KDL_NO_DATA UINT64_MAX
 
 struct kdl_placement {
 	unsigned int flags;	/* KDL_LOAD_WINDOW, KDL_LOAD_FIXED, KDL_LOAD_MIRROR */
@@ -40,6 +50,9 @@ KDL_HIDDEN int kdl_map_kernel(const struct kdl_elf *e, const struct kdl_src *src
 			      const struct kdl_placement *pl, struct kdl_mapping *m,
 			      const char *name);
 KDL_HIDDEN void kdl_unmap_kernel(struct kdl_mapping *m);
+/* backend.c: /dev/kdl is usable and maps KDL_SEG_DATA_FD segments, so
+ * kdl_map_kernel() takes a src with data_off (else it refuses one). */
+KDL_HIDDEN bool kdl_kernel_has_data_fd(void);
 
 static inline int kdl_prot(uint32_t pf)
 {

@@ -20,6 +20,16 @@ int kdl_map_kernel(const struct kdl_elf *e, const struct kdl_src *src,
 		kdl_set_error("%s: /dev/kdl is not usable", name);
 		return -1;
 	}
+	if (src->data_off && !(ks->features & KDL_FEAT_DATA_FD)) {
+		kdl_set_error("%s: %s cannot map relocated pages from a cache entry: found a module without KDL_FEAT_DATA_FD, expected one with it",
+			      name, KDL_DEVICE_PATH);
+		return -1;
+	}
+	if (src->data_off && (src->addr || (pl->flags & KDL_LOAD_MIRROR))) {
+		kdl_set_error("%s: relocated pages from a cache entry: found %s, expected a file source without a mirror",
+			      name, src->addr ? "a user range as the source" : "a mirror");
+		return -1;
+	}
 	for (unsigned int i = 0; i < e->nload; i++) {
 		const struct kdl_elf_load *l = &e->load[i];
 
@@ -30,6 +40,13 @@ int kdl_map_kernel(const struct kdl_elf *e, const struct kdl_src *src,
 			.memsz = l->memsz,
 			.prot = kdl_prot(l->flags),
 		};
+		/* Its file pages, tail included, come from the entry as they
+		 * are (a segment without file pages takes nothing from it). */
+		if (src->data_off && src->data_off[i] != KDL_NO_DATA && l->filesz) {
+			seg[i].flags = KDL_SEG_DATA_FD;
+			seg[i].offset = src->data_off[i];
+			req.data_fd = src->data_fd;
+		}
 	}
 	req.fd = src->fd;
 	req.nr_segments = e->nload;

@@ -81,29 +81,38 @@ static void *reserve_window(size_t len, uint64_t align, uint64_t lo, uint64_t hi
 	return NULL;
 }
 
-static int map_segment(const struct kdl_elf_load *l, const struct kdl_src *src,
-		       uintptr_t bias, const char *name)
+/*
+ * @data_off: KDL_NO_DATA, or where in src->data_fd (a relocation cache
+ * entry) the segment's file pages are, to be mapped as they are: their
+ * tail after filesz is zero there already, and writing it would dirty
+ * a page meant to stay clean and shared.
+ */
+static int map_segment(const struct kdl_elf_load *l, uint64_t data_off,
+		       const struct kdl_src *src, uintptr_t bias, const char *name)
 {
 	uintptr_t start = bias + PAGE_DOWN(l->vaddr);
 	uintptr_t file_end = bias + l->vaddr + l->filesz;
 	uintptr_t mem_end = PAGE_UP(bias + l->vaddr + l->memsz);
 	uintptr_t zero_end = PAGE_UP(file_end);
 	int prot = kdl_prot(l->flags);
+	bool cached = data_off != KDL_NO_DATA;
 
 	if (l->filesz) {
+		struct kdl_src from = { .fd = cached ? src->data_fd : src->fd };
 		void *p = mmap((void *)start, zero_end - start, prot, MAP_PRIVATE | MAP_FIXED,
-			       src->fd, src->base + PAGE_DOWN(l->offset));
+			       from.fd, cached ? data_off : src->base + PAGE_DOWN(l->offset));
 
 		if (p == MAP_FAILED) {
 			int err = errno;
 
-			kdl_set_error("%s: mmap of segment at 0x%llx: %s%s", name,
-				      (unsigned long long)l->vaddr, strerror(err),
-				      kdl_noexec_hint(err, src));
+			kdl_set_error("%s: mmap of segment at 0x%llx%s: %s%s", name,
+				      (unsigned long long)l->vaddr,
+				      cached ? " from its cache entry" : "", strerror(err),
+				      kdl_noexec_hint(err, cached ? &from : src));
 			return -1;
 		}
 		/* The file's bytes after filesz share the last page: zero them. */
-		if (l->memsz > l->filesz && (file_end & (PAGE - 1))) {
+		if (!cached && l->memsz > l->filesz && (file_end & (PAGE - 1))) {
 			if (!(prot & PROT_WRITE) &&
 			    mprotect((void *)PAGE_DOWN(file_end), PAGE, prot | PROT_WRITE))
 				goto fail_prot;
@@ -277,7 +286,8 @@ int kdl_map_user(const struct kdl_elf *e, const struct kdl_src *src,
 		return 0;
 	}
 	for (unsigned int i = 0; i < e->nload; i++) {
-		if (map_segment(&e->load[i], src, m->bias, name)) {
+		if (map_segment(&e->load[i], src->data_off ? src->data_off[i] : KDL_NO_DATA,
+				src, m->bias, name)) {
 			kdl_unmap_user(m);
 			return -1;
 		}

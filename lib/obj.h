@@ -120,6 +120,8 @@ struct kdl_obj {
 	pthread_t init_owner;
 	unsigned int init_seq;		/* order constructors completed */
 
+	struct kdl_cache_obj *cache;	/* reloc_cache.c; NULL: not cached */
+
 	/* Validated headers, allocated with the record (load.c); NULL for a
 	 * process object, whose record is read at the first kdl_open of the
 	 * process and so is kept small. */

@@ -5,6 +5,7 @@
 
 #include "arch_x86_64.h"
 #include "obj.h"
+#include "reloc_cache.h"
 #include "tls.h"
 
 #define PAGE 4096ULL
@@ -30,9 +31,14 @@ struct reloc_ctx {
 	uintptr_t *value;
 	struct kdl_def *cache;
 	size_t nlater[3];		/* entries seen for each later pass */
+	/* Building a cache entry: where the relocations another process
+	 * must apply again are noted (reloc_cache.c). */
+	struct kdl_cache_rec *rec;
 };
 
-enum { SYM_UNRESOLVED, SYM_SELF, SYM_STORED };
+/* SYM_FIXUP: stored, and a binding another process may resolve
+ * differently (only while building a cache entry). */
+enum { SYM_UNRESOLVED, SYM_SELF, SYM_STORED, SYM_FIXUP };
 
 /*
  * The main pass applies everything but IRELATIVE, which runs once all its
@@ -153,7 +159,7 @@ value:
 	/* TLS symbols have no address; DTPMOD/DTPOFF use the definition. */
 	*value = def->sym && ELF64_ST_TYPE(def->sym->st_info) != STT_TLS ?
 		 kdl_sym_value(def->obj, def->sym) : 0;
-	if (def->sym == ref) {
+	if (def->sym == ref && !(c->rec && ELF64_ST_TYPE(ref->st_info) == STT_GNU_IFUNC)) {
 		c->value[idx] = *value;
 		c->cached[idx] = SYM_SELF;
 		return 0;
@@ -161,11 +167,27 @@ value:
 cache:
 	c->cache[idx] = *def;
 	c->value[idx] = *value;
-	c->cached[idx] = SYM_STORED;
+	c->cached[idx] = c->rec && kdl_cache_per_process(o, def) ? SYM_FIXUP : SYM_STORED;
 	return 0;
 }
 
-static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, enum pass pass)
+/* Whether an entry must apply relocation @k of @symidx again in every
+ * process: TLS ids and offsets and resolver results always are. */
+static bool per_process(const struct reloc_ctx *c, enum kdl_rel k, size_t symidx)
+{
+	switch (k) {
+	case REL_DTPMOD: case REL_DTPOFF: case REL_TPOFF: case REL_TLSDESC: case REL_IRELATIVE:
+		return true;
+	case REL_RELATIVE:
+		return false;
+	default:
+		return symidx && c->cached[symidx] == SYM_FIXUP;
+	}
+}
+
+/* @idx: the entry's index in DT_RELA, or DT_RELA's count plus its index
+ * in DT_JMPREL (the cache's fixup tables name relocations so). */
+static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, enum pass pass, uint32_t idx)
 {
 	struct kdl_obj *o = c->o;
 	unsigned int type = ELF64_R_TYPE(rel->r_info);
@@ -197,6 +219,8 @@ static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, enum pass pass)
 	}
 	if (symidx && k != REL_RELATIVE && k != REL_IRELATIVE && resolve(c, symidx, &def, &s))
 		return -1;
+	if (c->rec && per_process(c, k, symidx))
+		kdl_cache_note(c->rec, idx);
 	switch (k) {
 	case REL_DTPMOD: case REL_DTPOFF: {
 		/* A module of the process's gets glibc's id, one of ours kdl's;
@@ -294,7 +318,7 @@ static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, enum pass pass)
  * loop's state is in locals: a relocated word may alias anything, so
  * fields read through a pointer would be read again after every store.
  */
-static int apply_table(struct reloc_ctx *c, const Elf64_Rela *rel, size_t n)
+static int apply_table(struct reloc_ctx *c, const Elf64_Rela *rel, size_t n, uint32_t idx)
 {
 	const uintptr_t bias = c->o->bias;
 	const uint64_t lo = c->wr_lo, nwords = c->wr_n;
@@ -321,11 +345,13 @@ static int apply_table(struct reloc_ctx *c, const Elf64_Rela *rel, size_t n)
 					v = value[sym];
 				else if (resolve(c, sym, &def, &v))
 					return -1;
+				if (__builtin_expect(cached[sym] == SYM_FIXUP, 0))
+					kdl_cache_note(c->rec, idx + i);
 				*where = type == R_X86_64_64 ? v + rel->r_addend : v;
 				continue;
 			}
 		}
-		if (apply(c, rel, PASS_MAIN))
+		if (apply(c, rel, PASS_MAIN, idx + i))
 			return -1;
 	}
 	return 0;
@@ -430,6 +456,20 @@ bad:
 	return -1;
 }
 
+/* A cache entry's pages: only the relocations it lists, in the passes
+ * and order a full relocation applies them. */
+static int replay(struct reloc_ctx *c, const uint32_t *fix, size_t nfix)
+{
+	const struct kdl_obj *o = c->o;
+
+	for (enum pass p = PASS_MAIN; p <= PASS_TPOFF; p++)
+		for (size_t i = 0; i < nfix; i++)
+			if (apply(c, fix[i] < o->nrela ? &o->rela[fix[i]] : &o->jmprel[fix[i] - o->nrela],
+				  p, fix[i]))
+				return -1;
+	return 0;
+}
+
 /*
  * 1. DT_RELR and DT_RELA, then DT_JMPREL (bound eagerly);
  * 2. IRELATIVE, once everything its resolver may read is in place;
@@ -438,6 +478,8 @@ bad:
 int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 {
 	struct reloc_ctx c = { .o = o, .local = local, .nlocal = nlocal };
+	const uint32_t *fix;
+	size_t nfix;
 	int ret = -1;
 
 	if (o->relocated)
@@ -456,23 +498,36 @@ int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 		kdl_set_error("%s: out of memory for relocation", o->name);
 		goto out;
 	}
+	switch (kdl_cache_reloc_begin(o, local, nlocal, &fix, &nfix)) {
+	case 1:
+		if (replay(&c, fix, nfix))
+			goto out;
+		goto done;
+	case 0:
+		break;
+	default:
+		goto out;
+	}
+	c.rec = kdl_cache_recorder(o);
 	if (apply_relr(o))
 		goto out;
 	/* Without DT_RELA entries past DT_RELACOUNT o->rela may be NULL,
 	 * and NULL + 0 is undefined (UBSan stops there). */
 	if (apply_relative(&c) ||
 	    (o->nrela > o->nrelative &&
-	     apply_table(&c, o->rela + o->nrelative, o->nrela - o->nrelative)) ||
-	    apply_table(&c, o->jmprel, o->njmprel))
+	     apply_table(&c, o->rela + o->nrelative, o->nrela - o->nrelative, o->nrelative)) ||
+	    apply_table(&c, o->jmprel, o->njmprel, o->nrela))
 		goto out;
 	for (enum pass p = PASS_IRELATIVE; p <= PASS_TPOFF; p++) {
 		for (size_t i = o->nrelative; c.nlater[p] && i < o->nrela; i++)
-			if (apply(&c, &o->rela[i], p))
+			if (apply(&c, &o->rela[i], p, i))
 				goto out;
 		for (size_t i = 0; c.nlater[p] && i < o->njmprel; i++)
-			if (apply(&c, &o->jmprel[i], p))
+			if (apply(&c, &o->jmprel[i], p, o->nrela + i))
 				goto out;
 	}
+done:
+	kdl_cache_reloc_end(o, local, nlocal);
 	o->relocated = true;
 	ret = 0;
 out:

@@ -165,6 +165,10 @@ int kdl_source_fd(struct kdl_source *s, int fd, uint64_t offset, uint64_t size,
 	s->ino = st.st_ino;
 	s->id_offset = offset;
 	s->size = size;
+	s->stat_known = true;
+	s->file_size = st.st_size;
+	s->mtime = st.st_mtim;
+	s->ctime = st.st_ctim;
 	if (offset % PAGE) {
 		s->noexec = kdl_fd_noexec(fd);
 		return source_copy(s, fd, offset, NULL, size, name);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "kdl_internal.h"
 
@@ -22,6 +23,9 @@ struct kdl_source {
 	dev_t dev;		/* identity, for "already loaded?" */
 	ino_t ino;
 	uint64_t id_offset;
+	bool stat_known;	/* file_size, mtime, ctime are the file's */
+	uint64_t file_size;
+	struct timespec mtime, ctime;
 	char *container;	/* zip file of a container entry */
 	char *container_dir;	/* the entry's directory inside it */
 };

@@ -36,6 +36,24 @@ run_tests() {
 	done
 }
 
+# The relocation cache is on by default: the suites run with one of
+# their own (never the user's), which the first pass fills; the
+# real-library tests then run again reading it only (KDL_CACHE=ro: their
+# objects come from the cache) and without it (KDL_CACHE=0).
+if [ -z "${KDL_CACHE_DIR:-}" ]; then
+	KDL_CACHE_DIR=$(mktemp -d /tmp/kdl-suite-cache.XXXXXX)
+	trap 'rm -rf "$KDL_CACHE_DIR"' EXIT
+fi
+export KDL_CACHE_DIR
+run_cache_modes() {
+	local t m
+	for m in ro 0; do
+		for t in "$build"/selftests/lib/real_*_test; do
+			KDL_CACHE=$m run_prog "${t#"$build"/} (KDL_CACHE=$m)" "$t"
+		done
+	done
+}
+
 run_bats() {
 	local f
 	for f in "$top"/selftests/tools/*.bats; do
@@ -84,6 +102,7 @@ case $suite in
 host)
 	export KDL_BACKEND=${KDL_BACKEND:-user}
 	run_tests lib
+	run_cache_modes
 	run_bats
 	run_fuzz
 	;;
@@ -94,6 +113,7 @@ threads)
 vm)
 	run_tests kmod
 	run_tests lib
+	run_cache_modes
 	run_bats
 	;;
 *)

@@ -7,7 +7,7 @@ pkgs="build-essential clang llvm lld libclang-rt-14-dev pkg-config
 xz-utils cpio kmod busybox-static qemu-system-x86
 linux-image-amd64 linux-headers-amd64 linux-source-6.1
 flex bison bc libelf-dev
-liburing-dev bats zip unzip python3 gdb linux-perf
+liburing-dev bats zip unzip python3 gdb linux-perf libxxhash-dev
 zlib1g-dev libsqlite3-dev libssl-dev libpython3.11 libicu72 libxml2
 libzstd1 liblzma5 libbz2-1.0 libpng16-16 libstdc++6 libcurl4
 libegl1 libgles2 libegl-mesa0 libgl1-mesa-dri libegl-dev libgles-dev"

@@ -39,6 +39,8 @@ typedef struct {
 #define KDL_LOAD_WINDOW		 0x4u	/* place inside [window_lo, window_hi) */
 #define KDL_LOAD_FIXED		 0x8u	/* place at fixed_addr (must be free) */
 #define KDL_LOAD_MIRROR		0x10u	/* also map at mirror_base + address */
+#define KDL_LOAD_NO_CACHE	0x20u	/* neither use nor write the relocation
+					   cache for this load (kdl-cache(7)) */
 
 struct kdl_load_args {
 	size_t size;		/* sizeof(struct kdl_load_args) */
@@ -101,6 +103,8 @@ enum {
 	KDL_INFO_SYSTEM,	/* int *: 1 if this is the process's own copy
 				   (the runtime group), bound, not loaded */
 	KDL_INFO_FILE,		/* const char **: the file it was mapped from */
+	KDL_INFO_CACHED,	/* int *: 1 if its relocated writable pages
+				   came from the relocation cache */
 };
 
 struct kdl_info_dep {

@@ -24,6 +24,7 @@
 #define KDL_FEAT_SRC_ADDR	(1ULL << 2)	/* KDL_MAP_SRC_ADDR */
 #define KDL_FEAT_BATCH		(1ULL << 3)	/* KDL_IOC_MAP_BATCH */
 #define KDL_FEAT_URING_CMD	(1ULL << 4)	/* IORING_OP_URING_CMD */
+#define KDL_FEAT_DATA_FD	(1ULL << 5)	/* KDL_SEG_DATA_FD, kdl_map.data_fd */
 
 /*
  * struct kdl_query - what this module speaks.
@@ -50,14 +51,31 @@ struct kdl_query {
 /*
  * struct kdl_segment - one PT_LOAD of an image.
  * @vaddr:   offset of the segment in the image (from the image base).
- * @offset:  file offset of the segment, relative to kdl_map.file_base.
+ * @offset:  file offset of the segment, relative to kdl_map.file_base;
+ *           with KDL_SEG_DATA_FD see below.
  * @filesz:  bytes taken from the file.
- * @memsz:   bytes in memory; [filesz, memsz) reads as zero.
+ * @memsz:   bytes in memory; [filesz, memsz) reads as zero (but see
+ *           KDL_SEG_DATA_FD for the rest of the last file page).
  * @prot:    PROT_* bits.
- * @flags:   must be zero.
+ * @flags:   KDL_SEG_* bits.
  *
  * Segments are sorted by @vaddr and do not overlap at page granularity;
- * vaddr and offset are congruent modulo the page size.
+ * vaddr and offset are congruent modulo the page size (a KDL_SEG_DATA_FD
+ * segment's offset is page aligned instead).
+ *
+ * KDL_SEG_DATA_FD (needs a struct kdl_map of at least KDL_MAP_SIZE_VER1,
+ * and neither KDL_MAP_MIRROR nor KDL_MAP_SRC_ADDR): the segment's file
+ * pages, [round_down(vaddr), round_up(vaddr + filesz)) of the image, are
+ * mapped privately from kdl_map.data_fd, and @offset is the absolute
+ * offset in data_fd of the first of them: page aligned, kdl_map.file_base
+ * does not apply, and all of those pages must lie inside data_fd's size.
+ * They are mapped as they are: the bytes after filesz on the last page
+ * are data_fd's (a relocation cache stores them as zero) and the module
+ * never writes them, so the pages stay clean and shared with the page
+ * cache until the process writes them.  Whole pages past it up to memsz
+ * are anonymous zero pages, as for any segment.  @filesz must not be 0.
+ * Breaking one of these rules is EINVAL; data_fd gets the errnos of @fd
+ * (EBADF, ENODEV, EACCES, and EPERM when mmap refuses it: noexec, LSM).
  */
 struct kdl_segment {
 	__aligned_u64 vaddr;
@@ -67,6 +85,11 @@ struct kdl_segment {
 	__u32 prot;
 	__u32 flags;
 };
+
+/* kdl_segment.flags */
+#define KDL_SEG_DATA_FD		(1U << 0)	/* file pages from kdl_map.data_fd */
+
+#define KDL_SEG_ALL_FLAGS	KDL_SEG_DATA_FD
 
 /* kdl_map.flags: placement (exactly one of the first four). */
 #define KDL_MAP_ANYWHERE	(1U << 0)	/* anywhere mmap would place it */
@@ -112,12 +135,18 @@ struct kdl_segment {
  * @segments:    user pointer to nr_segments struct kdl_segment.
  * @base:        out: the chosen base.
  * @reserved:    must be zero.
+ * @data_fd:     (since VER1) the file KDL_SEG_DATA_FD segments map their
+ *               file pages from: a regular file or memfd opened for
+ *               reading, checked as @fd is.  Ignored when no segment has
+ *               KDL_SEG_DATA_FD.
+ * @reserved2:   (since VER1) must be zero.
  *
  * Fields of placements and options not selected by @flags are ignored.
  * Errors (Documentation/ioctl-abi.md has the full list): EINVAL a field
  * breaks a rule; E2BIG struct larger than a page or non-zero unknown
- * tail; EFAULT bad pointer; EBADF bad fd; ENODEV source not a regular
- * file; EACCES source not readable; EPERM fd used from another mm, or
+ * tail; EFAULT bad pointer; EBADF bad fd or data_fd; ENODEV source or
+ * data_fd not a regular file; EACCES source or data_fd not readable;
+ * EPERM fd used from another mm, or
  * mmap refused (noexec, LSM, seal); ENOMEM no room in the window;
  * EEXIST FIXED_NOREPLACE/MIRROR_NOREPLACE range busy.  On any error
  * nothing is left mapped in the span or the mirror span.
@@ -139,8 +168,11 @@ struct kdl_map {
 	__aligned_u64 segments;
 	__aligned_u64 base;
 	__aligned_u64 reserved[2];
+	__s32 data_fd;
+	__u32 reserved2;
 };
-#define KDL_MAP_SIZE_VER0	120
+#define KDL_MAP_SIZE_VER0	120	/* up to reserved */
+#define KDL_MAP_SIZE_VER1	128	/* data_fd, reserved2 */
 
 /*
  * struct kdl_unmap - unmap an image the device mapped, and its mirror.
@@ -184,11 +216,13 @@ struct kdl_map_batch {
 /*
  * The size encoded in these numbers is that of the VER0 structs; the
  * module dispatches on type and number only and reads the real size from
- * the struct's own size field, so a grown struct keeps its command number.
+ * the struct's own size field, so a grown struct keeps its command number
+ * (KDL_IOC_MAP spells its VER0 size out: struct kdl_map has grown).
  */
 #define KDL_IOC_MAGIC		0xD1
 #define KDL_IOC_QUERY		_IOWR(KDL_IOC_MAGIC, 0x00, struct kdl_query)
-#define KDL_IOC_MAP		_IOWR(KDL_IOC_MAGIC, 0x01, struct kdl_map)
+#define KDL_IOC_MAP		_IOC(_IOC_READ | _IOC_WRITE, KDL_IOC_MAGIC, \
+				     0x01, KDL_MAP_SIZE_VER0)
 #define KDL_IOC_UNMAP		_IOW(KDL_IOC_MAGIC, 0x02, struct kdl_unmap)
 #define KDL_IOC_MAP_BATCH	_IOWR(KDL_IOC_MAGIC, 0x03, struct kdl_map_batch)
 

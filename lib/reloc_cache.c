@@ -1,0 +1,649 @@
+/* reloc_cache.c - relocated images that survive the process: preferred
+ * bases, validity keys, and the hooks load.c and reloc.c call
+ * (Documentation/reloc-cache.md). */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "arch_x86_64.h"
+#include "cache_entry.h"
+#include "reloc_cache.h"
+
+#define PAGE 4096ULL
+#define PAGE_DOWN(x) ((x) & ~(PAGE - 1))
+#define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
+
+/* Preferred bases: one 1 GiB slot of 64 Ki, far from where mmap puts
+ * things on a 47-bit address space (just below 128 TiB). */
+#define SLOTS_LO	0x100000000000ULL
+#define SLOTS_HI	0x500000000000ULL
+#define SLOT		(1ULL << 30)
+#define MIN_WINDOW_SLOTS 8
+
+enum cache_mode { CACHE_OFF, CACHE_RO, CACHE_RW };
+
+struct kdl_cache_rec {
+	uint32_t *fix;
+	size_t nfix, cap;
+	bool failed;
+};
+
+enum cache_state {
+	CS_PLACED,	/* at the preferred base, mapped from the file */
+	CS_ENTRY,	/* writable pages from an entry, scope not checked yet */
+	CS_HIT,		/* the entry holds for this scope: fixups only */
+};
+
+struct kdl_cache_obj {
+	enum cache_state state;
+	struct kdl_ce_id id;
+	uint64_t base;
+	struct kdl_ce_key key;
+	struct kdl_ce ce;
+	uint64_t data_off[KDL_MAX_LOADS];
+	int src_fd;			/* CS_ENTRY: to map the file's pages back */
+	uint64_t src_base;
+	struct kdl_cache_rec rec;
+};
+
+/* Once per process; called under kdl_lock like everything here. */
+static struct {
+	bool done;
+	enum cache_mode mode;
+	bool log;
+	char boot_id[40];
+	struct kdl_ce_id kdl;
+	uint64_t min_addr;
+} g;
+
+/* KDL_CACHE_LOG=1: why each object was, or was not, taken from an entry. */
+static void __attribute__((format(printf, 2, 3))) cache_log(const struct kdl_obj *o,
+							    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!g.log)
+		return;
+	va_start(ap, fmt);
+	fprintf(stderr, "kdl cache: %s: ", o->name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static bool read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return true;
+}
+
+static void init_once(void)
+{
+	const char *e = getenv("KDL_CACHE");
+	char buf[32];
+	struct stat st;
+	Dl_info info;
+
+	if (g.done)
+		return;
+	g.done = true;
+	g.mode = !e || !*e || !strcmp(e, "1") ? CACHE_RW : !strcmp(e, "ro") ? CACHE_RO : CACHE_OFF;
+	/* A setuid or file-capability program never reads its user's
+	 * files as relocated code, nor shares its layout. */
+	if (getauxval(AT_SECURE))
+		g.mode = CACHE_OFF;
+	e = getenv("KDL_CACHE_LOG");
+	g.log = e && *e && strcmp(e, "0");
+	if (g.mode == CACHE_OFF)
+		return;
+	if (!read_small("/proc/sys/kernel/random/boot_id", g.boot_id, sizeof(g.boot_id)) ||
+	    !dladdr((void *)init_once, &info) || !info.dli_fname ||
+	    stat(info.dli_fname[0] == '/' ? info.dli_fname : "/proc/self/exe", &st)) {
+		g.mode = CACHE_OFF;
+		return;
+	}
+	kdl_ce_id_from_stat(&g.kdl, &st, 0);
+	g.min_addr = read_small("/proc/sys/vm/mmap_min_addr", buf, sizeof(buf)) ?
+		     strtoull(buf, NULL, 10) : 65536;
+	if (g.min_addr < PAGE)
+		g.min_addr = PAGE;
+}
+
+static uint64_t pow2_at_least(uint64_t v)
+{
+	return v <= 1 ? 1 : 1ULL << (64 - __builtin_clzll(v - 1));
+}
+
+/* The boot's base for @id: stable across processes, new each boot. */
+static bool preferred_base(const struct kdl_elf *e, const struct kdl_ce_id *id,
+			   const struct kdl_placement *pl, uint64_t *base)
+{
+	struct { char boot[40]; struct kdl_ce_id id; } seed = { .id = *id };
+	uint64_t lo = SLOTS_LO, hi = SLOTS_HI, slot = SLOT, h;
+
+	memcpy(seed.boot, g.boot_id, sizeof(seed.boot));
+	h = kdl_ce_hash(&seed, sizeof(seed));
+	if (pl->flags & KDL_LOAD_WINDOW) {
+		slot = pow2_at_least(e->span);
+		if (slot < e->align)
+			slot = e->align;
+		if (slot < pl->align)
+			slot = pl->align;
+		lo = pl->lo > g.min_addr ? pl->lo : g.min_addr;
+		lo = (lo + slot - 1) & ~(slot - 1);
+		hi = pl->hi;
+		if (lo < pl->lo || hi <= lo || (hi - lo) / slot < MIN_WINDOW_SLOTS)
+			return false;
+	} else if (e->span > slot || e->align > slot || pl->align > slot) {
+		return false;
+	}
+	*base = lo + (h % ((hi - lo) / slot)) * slot;
+	return true;
+}
+
+static bool has_writable_file_pages(const struct kdl_elf *e)
+{
+	for (unsigned int i = 0; i < e->nload; i++)
+		if ((e->load[i].flags & PF_W) && e->load[i].filesz)
+			return true;
+	return false;
+}
+
+/* The entry's segments are exactly @e's writable file pages. */
+static bool segments_match(const struct kdl_elf *e, struct kdl_cache_obj *c)
+{
+	uint32_t k = 0;
+
+	for (unsigned int i = 0; i < e->nload; i++) {
+		const struct kdl_elf_load *l = &e->load[i];
+		const struct kdl_ce_seg *s = &c->ce.seg[k];
+
+		c->data_off[i] = KDL_NO_DATA;
+		if (!(l->flags & PF_W) || !l->filesz)
+			continue;
+		if (k == c->ce.h.nseg || s->load != i || s->vaddr != PAGE_DOWN(l->vaddr) ||
+		    s->len != PAGE_UP(l->vaddr + l->filesz) - PAGE_DOWN(l->vaddr))
+			return false;
+		c->data_off[i] = s->off;
+		k++;
+	}
+	return k == c->ce.h.nseg;
+}
+
+/* The cache directory @sys, if it may be read: checked once it passes
+ * (it is this user's, or root's, and no one else's to write). */
+static const char *trusted_dir(int sys)
+{
+	static bool ok[2];
+	const char *dir = kdl_ce_dir(sys ? KDL_CE_SYSTEM : KDL_CE_USER), *why;
+
+	if (!dir || (!ok[sys] && !(ok[sys] = kdl_ce_dir_ok(dir, sys, &why))))
+		return NULL;
+	return dir;
+}
+
+/* Entry @name for @o, from the user cache, else the system's. */
+static bool find_entry(const struct kdl_obj *o, const char *name)
+{
+	struct kdl_cache_obj *c = o->cache;
+	const char *dir, *why;
+
+	for (int sys = 0; sys < 2; sys++) {
+		if (!(dir = trusted_dir(sys))) {
+			cache_log(o, "%s cache directory not used", sys ? "system" : "user");
+			continue;
+		}
+		if (kdl_ce_open(dir, sys, name, &c->key, sizeof(c->key), &c->ce, &why)) {
+			cache_log(o, "%s/%s: %s", dir, name, why);
+			continue;
+		}
+		if (c->ce.h.base == c->base && segments_match(o->elf, c)) {
+			cache_log(o, "%s/%s: mapped", dir, name);
+			return true;
+		}
+		cache_log(o, "%s/%s: its segments are not the object's", dir, name);
+		kdl_ce_close(&c->ce);
+	}
+	return false;
+}
+
+void kdl_cache_prepare(struct kdl_obj *o, struct kdl_source *s, unsigned int flags, int backend,
+		       struct kdl_placement *pl, struct kdl_src *src)
+{
+	char name[KDL_CE_NAME_LEN + 1];
+	struct kdl_cache_obj *c;
+	struct stat st = { 0 };
+
+	if (flags & KDL_LOAD_NO_CACHE)
+		return;
+	init_once();
+	/* Only files named by path or container: an fd the caller passed
+	 * may be a memfd rewritten in place without a new mtime. */
+	if (g.mode == CACHE_OFF || !s->own_fd || s->copied || !s->stat_known || s->addr ||
+	    (pl->flags & (KDL_LOAD_FIXED | KDL_LOAD_MIRROR)) || !has_writable_file_pages(o->elf))
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	c->ce.fd = c->src_fd = -1;
+	st.st_dev = s->dev;
+	st.st_ino = s->ino;
+	st.st_size = s->file_size;
+	st.st_mtim = s->mtime;
+	st.st_ctim = s->ctime;
+	kdl_ce_id_from_stat(&c->id, &st, s->id_offset);
+	if (!preferred_base(o->elf, &c->id, pl, &c->base)) {
+		free(c);
+		return;
+	}
+	c->key = (struct kdl_ce_key){ .version = KDL_CE_VERSION, .kdl = g.kdl, .id = c->id,
+				   .base = c->base, .span = o->elf->span };
+	o->cache = c;
+	pl->flags = (pl->flags & ~KDL_LOAD_WINDOW) | KDL_LOAD_FIXED;
+	pl->fixed = c->base;
+	kdl_ce_name(&c->key, sizeof(c->key), NULL, 0, name);
+	if ((backend == KDL_BACKEND_KERNEL && !kdl_kernel_has_data_fd()) ||
+	    !find_entry(o, name))
+		return;
+	c->state = CS_ENTRY;
+	src->data_fd = c->ce.fd;
+	src->data_off = c->data_off;
+}
+
+/* Map the file's own pages back over the entry's, as a plain load maps
+ * them (map_user.c), and forget the entry. */
+static int restore(struct kdl_obj *o, int fd, uint64_t base)
+{
+	struct kdl_cache_obj *c = o->cache;
+	const struct kdl_elf *e = o->elf;
+
+	for (unsigned int i = 0; i < e->nload; i++) {
+		const struct kdl_elf_load *l = &e->load[i];
+		uintptr_t start = o->map.bias + PAGE_DOWN(l->vaddr);
+		uintptr_t file_end = o->map.bias + l->vaddr + l->filesz;
+
+		/* Every writable segment: some may hold a second entry's
+		 * pages, or a part of them. */
+		if (!(l->flags & PF_W) || !l->filesz)
+			continue;
+		if (mmap((void *)start, PAGE_UP(file_end) - start, kdl_prot(l->flags),
+			 MAP_PRIVATE | MAP_FIXED, fd, base + PAGE_DOWN(l->offset)) == MAP_FAILED) {
+			kdl_set_error("%s: mapping its own pages back over a cache entry's: %s",
+				      o->name, strerror(errno));
+			return -1;
+		}
+		memset((void *)file_end, 0, PAGE_UP(file_end) - file_end);
+		c->data_off[i] = KDL_NO_DATA;
+	}
+	kdl_ce_close(&c->ce);
+	c->state = CS_PLACED;
+	return 0;
+}
+
+/* The pages are checked where they are mapped: read faults of the page
+ * cache's pages, which stay clean and shared. */
+static bool pages_ok(const struct kdl_obj *o, const struct kdl_ce *ce)
+{
+	struct iovec v[KDL_CE_MAX_SEGS];
+
+	for (uint32_t i = 0; i < ce->h.nseg; i++) {
+		v[i] = (struct iovec){ (void *)(o->map.bias + ce->seg[i].vaddr), ce->seg[i].len };
+	}
+	return kdl_ce_hash_iov(v, ce->h.nseg) == ce->h.data_hash;
+}
+
+int kdl_cache_mapped(struct kdl_obj *o, struct kdl_source *s)
+{
+	struct kdl_cache_obj *c = o->cache;
+
+	if (!c || c->state != CS_ENTRY)
+		return 0;
+	/* The mappings hold the entry's file; its fd is no longer needed. */
+	close(c->ce.fd);
+	c->ce.fd = -1;
+	if (!pages_ok(o, &c->ce)) {
+		cache_log(o, "pages do not match their checksum (corrupted): not used");
+		return restore(o, s->fd, s->offset);
+	}
+	if (s->own_fd) {
+		c->src_fd = s->fd;
+		s->own_fd = false;
+	} else if ((c->src_fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		return restore(o, s->fd, s->offset);
+	}
+	c->src_base = s->offset;
+	return 0;
+}
+
+void kdl_cache_drop(struct kdl_obj *o)
+{
+	struct kdl_cache_obj *c = o->cache;
+
+	if (!c)
+		return;
+	kdl_ce_close(&c->ce);
+	if (c->src_fd >= 0)
+		close(c->src_fd);
+	free(c->rec.fix);
+	free(c);
+	o->cache = NULL;
+}
+
+/* A process object's identity, looked up once per object. */
+static const struct kdl_ce_id *process_id(const struct kdl_obj *p)
+{
+	static struct { const struct kdl_obj *o; struct kdl_ce_id id; bool ok; } *memo;
+	static size_t n, cap;
+	struct stat st;
+
+	for (size_t i = 0; i < n; i++)
+		if (memo[i].o == p)
+			return memo[i].ok ? &memo[i].id : NULL;
+	if (n == cap) {
+		size_t nc = cap ? cap * 2 : 16;
+		void *nm = realloc(memo, nc * sizeof(*memo));
+
+		if (!nm)
+			return NULL;
+		memo = nm;
+		cap = nc;
+	}
+	memo[n].o = p;
+	memo[n].ok = p->path[0] == '/' && !stat(p->path, &st);
+	if (memo[n].ok)
+		kdl_ce_id_from_stat(&memo[n].id, &st, 0);
+	return memo[n++].ok ? &memo[n - 1].id : NULL;
+}
+
+static bool placed(const struct kdl_obj *x)
+{
+	return x->cache && x->map.start == x->cache->base;
+}
+
+struct scope_item {
+	uint64_t kind;			/* 1 kdl object, 2 process object, 3 flags */
+	struct kdl_ce_id id;
+	uint64_t base;			/* kdl object at its preferred base, else 0 */
+};
+
+static bool scope_add(struct scope_item **v, size_t *n, size_t *cap, struct scope_item it)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct scope_item *nv = realloc(*v, nc * sizeof(*nv));
+
+		if (!nv)
+			return false;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = it;
+	return true;
+}
+
+static bool scope_add_obj(struct scope_item **v, size_t *n, size_t *cap, const struct kdl_obj *x)
+{
+	const struct kdl_ce_id *id;
+
+	if (x->system) {
+		id = process_id(x);
+		return id && scope_add(v, n, cap, (struct scope_item){ .kind = 2, .id = *id });
+	}
+	return x->cache && scope_add(v, n, cap, (struct scope_item){
+		.kind = 1, .id = x->cache->id, .base = placed(x) ? x->cache->base : 0 });
+}
+
+/*
+ * What decides every binding the entry keeps: the objects kdl_lookup()
+ * searches for @o, in its order (lookup.c), each by identity -- and, for
+ * a kdl object at its preferred base, that base (a binding to one
+ * elsewhere is per process).  The process objects of the load's scope
+ * come by identity too, so a new libc makes new entries.  NULL when an
+ * object has no identity (a memory load, say).
+ */
+static struct scope_item *scope_of(const struct kdl_obj *o, struct kdl_obj *const *local,
+				   size_t nlocal, size_t *len)
+{
+	const struct kdl_ns *ns = o->ns ? o->ns : &kdl_default_ns;
+	bool deep = o->mode & RTLD_DEEPBIND;
+	struct scope_item *v = NULL;
+	size_t n = 0, cap = 0;
+	bool ok = scope_add(&v, &n, &cap, (struct scope_item){
+		.kind = 3, .base = (o->symbolic ? 1 : 0) | (deep ? 2 : 0) | (ns->isolated ? 4 : 0) });
+
+	for (int pass = 0; ok && pass < 2; pass++) {
+		if (pass == deep)
+			for (size_t i = 0; ok && i < ns->nglobal; i++)
+				ok = scope_add_obj(&v, &n, &cap, ns->global[i]);
+		if (pass != deep)
+			for (size_t i = 0; ok && i < nlocal; i++)
+				ok = scope_add_obj(&v, &n, &cap, local[i]);
+	}
+	if (!ok) {
+		free(v);
+		return NULL;
+	}
+	*len = n * sizeof(*v);
+	return v;
+}
+
+static bool holds_for(const struct kdl_obj *o, const struct kdl_ce *ce,
+		      const struct scope_item *scope, size_t len)
+{
+	size_t nrel = o->nrela + o->njmprel;
+
+	if (!scope || len != ce->h.scope_len || memcmp(scope, ce->scope, len))
+		return false;
+	for (uint32_t i = 0; i < ce->h.nfix; i++)
+		if (ce->fix[i] >= nrel)
+			return false;
+	return true;
+}
+
+/*
+ * The entry the map used was built for another scope: the one for this
+ * scope, if written, goes over it -- a second mapping of the writable
+ * pages, for an object loaded as a dependency of different roots (each
+ * load of it keeps the entry of its own scope).
+ */
+static bool map_scope_entry(struct kdl_obj *o, const struct scope_item *scope, size_t len)
+{
+	struct kdl_cache_obj *c = o->cache;
+	const struct kdl_elf *e = o->elf;
+	char name[KDL_CE_NAME_LEN + 1];
+
+	kdl_ce_close(&c->ce);
+	kdl_ce_name(&c->key, sizeof(c->key), scope, len, name);
+	if (!find_entry(o, name))
+		return false;
+	for (uint32_t i = 0; i < c->ce.h.nseg; i++) {
+		const struct kdl_ce_seg *s = &c->ce.seg[i];
+
+		if (mmap((void *)(o->map.bias + s->vaddr), s->len, kdl_prot(e->load[s->load].flags),
+			 MAP_PRIVATE | MAP_FIXED, c->ce.fd, s->off) == MAP_FAILED)
+			return false;
+	}
+	close(c->ce.fd);
+	c->ce.fd = -1;
+	return holds_for(o, &c->ce, scope, len) && pages_ok(o, &c->ce);
+}
+
+int kdl_cache_reloc_begin(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal,
+			  const uint32_t **fix, size_t *nfix)
+{
+	struct kdl_cache_obj *c = o->cache;
+	struct scope_item *scope;
+	size_t len = 0;
+	bool same;
+	int r;
+
+	if (!c || c->state != CS_ENTRY)
+		return 0;
+	scope = scope_of(o, local, nlocal, &len);
+	same = holds_for(o, &c->ce, scope, len) || (scope && map_scope_entry(o, scope, len));
+	free(scope);
+	if (same) {
+		close(c->src_fd);
+		c->src_fd = -1;
+		c->state = CS_HIT;
+		*fix = c->ce.fix;
+		*nfix = c->ce.h.nfix;
+		return 1;
+	}
+	cache_log(o, "no entry for this scope: relocated in full");
+	r = restore(o, c->src_fd, c->src_base);
+	close(c->src_fd);
+	c->src_fd = -1;
+	return r;
+}
+
+struct kdl_cache_rec *kdl_cache_recorder(struct kdl_obj *o)
+{
+	return o->cache && o->cache->state == CS_PLACED && g.mode == CACHE_RW &&
+	       !o->textrel ? &o->cache->rec : NULL;
+}
+
+void kdl_cache_note(struct kdl_cache_rec *r, uint32_t idx)
+{
+	if (r->nfix == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 64;
+		uint32_t *nf = realloc(r->fix, nc * sizeof(*nf));
+
+		if (!nf) {
+			r->failed = true;
+			return;
+		}
+		r->fix = nf;
+		r->cap = nc;
+	}
+	r->fix[r->nfix++] = idx;
+}
+
+bool kdl_cache_per_process(const struct kdl_obj *o, const struct kdl_def *def)
+{
+	if (!def->obj || !def->sym || def->obj->system ||
+	    ELF64_ST_TYPE(def->sym->st_info) == STT_GNU_IFUNC)
+		return true;
+	return def->obj != o && !placed(def->obj);
+}
+
+static unsigned int fix_width(unsigned int type)
+{
+	switch (kdl_rel_kind(type)) {
+	case REL_TLSDESC:
+		return 16;
+	case REL_PC32: case REL_ABS32: case REL_ABS32S: case REL_SIZE32:
+		return 4;
+	default:
+		return 8;
+	}
+}
+
+/* The writable pages as relocated, per-process slots zeroed, so that an
+ * entry holds no address of this process's and is the same whoever
+ * writes it. */
+static void *capture(const struct kdl_obj *o, struct kdl_ce_seg *seg, size_t *nseg, size_t *len)
+{
+	const struct kdl_elf *e = o->elf;
+	const struct kdl_cache_rec *r = &o->cache->rec;
+	size_t total = 0, k = 0;
+	char *buf;
+
+	for (unsigned int i = 0; i < e->nload; i++) {
+		const struct kdl_elf_load *l = &e->load[i];
+
+		if (!(l->flags & PF_W) || !l->filesz)
+			continue;
+		seg[k] = (struct kdl_ce_seg){ .load = i, .vaddr = PAGE_DOWN(l->vaddr),
+					      .len = PAGE_UP(l->vaddr + l->filesz) - PAGE_DOWN(l->vaddr),
+					      .off = total };
+		total += seg[k++].len;
+	}
+	buf = malloc(total ? total : 1);
+	if (!buf)
+		return NULL;
+	for (size_t i = 0; i < k; i++)
+		memcpy(buf + seg[i].off, (const void *)(o->bias + seg[i].vaddr), seg[i].len);
+	for (size_t f = 0; f < r->nfix; f++) {
+		const Elf64_Rela *rel = r->fix[f] < o->nrela ? &o->rela[r->fix[f]] :
+				       &o->jmprel[r->fix[f] - o->nrela];
+		unsigned int w = fix_width(ELF64_R_TYPE(rel->r_info));
+
+		for (size_t i = 0; i < k; i++)
+			if (rel->r_offset >= seg[i].vaddr && rel->r_offset + w <= seg[i].vaddr + seg[i].len)
+				memset(buf + seg[i].off + (rel->r_offset - seg[i].vaddr), 0, w);
+	}
+	*nseg = k;
+	*len = total;
+	return buf;
+}
+
+void kdl_cache_reloc_end(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
+{
+	struct kdl_cache_obj *c = o->cache;
+	struct kdl_cache_rec *r = kdl_cache_recorder(o);
+	struct kdl_ce_seg seg[KDL_CE_MAX_SEGS];
+	char name[KDL_CE_NAME_LEN + 1], alt[KDL_CE_NAME_LEN + 1];
+	struct kdl_ce_content ct = { 0 };
+	const char *dir, *sysdir;
+	struct scope_item *scope;
+	void *data;
+
+	if (!c)
+		return;
+	if (c->state == CS_HIT) {
+		kdl_ce_close(&c->ce);	/* the fixups were its last use */
+		return;
+	}
+	if (!r || r->failed || !(dir = kdl_ce_dir(KDL_CE_USER)) ||
+	    !(scope = scope_of(o, local, nlocal, &ct.scope_len)))
+		goto out;
+	data = capture(o, seg, &ct.nseg, &ct.data_len);
+	if (data) {
+		sysdir = kdl_ce_dir(KDL_CE_SYSTEM);
+		ct.base = c->base;
+		ct.key = &c->key;
+		ct.key_len = sizeof(c->key);
+		ct.scope = scope;
+		ct.path = o->path;
+		ct.seg = seg;
+		ct.fix = r->fix;
+		ct.nfix = r->nfix;
+		ct.data = data;
+		/* Under the object's name, which the next map finds, and
+		 * its scope's, for when another scope's entry has that. */
+		kdl_ce_name(&c->key, sizeof(c->key), NULL, 0, name);
+		kdl_ce_name(&c->key, sizeof(c->key), scope, ct.scope_len, alt);
+		/* kdl cache build --system: root writing the system cache. */
+		if (kdl_ce_write(dir, !geteuid() && !strcmp(dir, sysdir), name, alt, &ct))
+			cache_log(o, "%s/%s: not written: %s", dir, name, strerror(errno));
+		else
+			cache_log(o, "%s/%s: written, %zu fixups", dir, name, ct.nfix);
+		free(data);
+	}
+	free(scope);
+out:
+	free(c->rec.fix);
+	c->rec = (struct kdl_cache_rec){ 0 };
+}
+
+bool kdl_cache_hit(const struct kdl_obj *o)
+{
+	return o->cache && o->cache->state == CS_HIT;
+}
