@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/platform/x86.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
+#include <time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -234,6 +236,8 @@ int kdl_ce_open(const char *dir, bool system, const char *name, const void *key,
 	}
 	if ((*why = untrusted(&st, system)))
 		goto fail;
+	ce->mtime_s = st.st_mtim.tv_sec;
+	ce->mtime_ns = st.st_mtim.tv_nsec;
 	if ((uint64_t)st.st_size < sizeof(ce->h) ||
 	    kdl_pread_all(ce->fd, &ce->h, sizeof(ce->h), 0)) {
 		*why = "truncated header";
@@ -286,6 +290,62 @@ void kdl_ce_close(struct kdl_ce *ce)
 	ce->meta = NULL;
 }
 
+#define VERIFIED_XATTR "user.kdl.verified"
+
+struct verified {
+	char boot_id[36];
+	uint32_t version;
+	uint64_t size, mtime_s, mtime_ns, data_hash;
+};
+
+static bool verified_now(int fd, const char *boot_id, uint64_t data_hash, struct verified *v)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return false;
+	memset(v, 0, sizeof(*v));
+	memcpy(v->boot_id, boot_id, sizeof(v->boot_id));
+	v->version = KDL_CE_VERSION;
+	v->size = st.st_size;
+	v->mtime_s = st.st_mtim.tv_sec;
+	v->mtime_ns = st.st_mtim.tv_nsec;
+	v->data_hash = data_hash;
+	return true;
+}
+
+bool kdl_ce_verified(const struct kdl_ce *ce, const char *boot_id)
+{
+	struct verified have, want = { .version = KDL_CE_VERSION, .size = ce->h.file_size,
+				       .mtime_s = ce->mtime_s, .mtime_ns = ce->mtime_ns,
+				       .data_hash = ce->h.data_hash };
+
+	memcpy(want.boot_id, boot_id, sizeof(want.boot_id));
+	return fgetxattr(ce->fd, VERIFIED_XATTR, &have, sizeof(have)) == sizeof(have) &&
+	       !memcmp(&have, &want, sizeof(have));
+}
+
+/*
+ * An xattr leaves mtime as it is, and a later write moves it -- unless
+ * it falls in the same tick of the coarse clock file times come from
+ * (4 ms at HZ=250).  So an entry is marked only once its mtime is well
+ * in the past: a write after the mark then surely moves it.
+ */
+#define SETTLED_NS 50000000LL
+
+void kdl_ce_mark_verified(int fd, const char *boot_id, uint64_t data_hash)
+{
+	struct timespec now;
+	struct verified v;
+
+	if (!verified_now(fd, boot_id, data_hash, &v) ||
+	    clock_gettime(CLOCK_REALTIME_COARSE, &now) ||
+	    (now.tv_sec - (int64_t)v.mtime_s) * 1000000000LL + now.tv_nsec - (int64_t)v.mtime_ns <
+		    SETTLED_NS)
+		return;
+	fsetxattr(fd, VERIFIED_XATTR, &v, sizeof(v), 0);
+}
+
 int kdl_ce_file_data_hash(const struct kdl_ce *ce, uint64_t *hash)
 {
 	XXH3_state_t s;
@@ -334,6 +394,7 @@ int kdl_ce_write(const char *dir, bool system, const char *name, const char *alt
 	struct kdl_ce_seg *segs;
 	const char *why;
 	struct iovec iov[3];
+	struct timespec past;
 	ssize_t want, got;
 	bool ok;
 	int fd;
@@ -401,6 +462,13 @@ int kdl_ce_write(const char *dir, bool system, const char *name, const char *alt
 	 * contradict its header anyway).  The mode is set again in case the
 	 * umask took bits the system cache's readers need. */
 	ok = got == want && !fchmod(fd, system ? 0644 : 0600);
+	/* Its mtime set a second back, the new entry is settled at once:
+	 * it is marked verified before anyone can see it. */
+	if (ok && c->boot_id && !clock_gettime(CLOCK_REALTIME, &past)) {
+		past.tv_sec--;
+		if (!futimens(fd, (struct timespec[2]){ { .tv_nsec = UTIME_OMIT }, past }))
+			kdl_ce_mark_verified(fd, c->boot_id, h.data_hash);
+	}
 	if (close(fd))
 		ok = false;
 	/* The other name is a second link to the same file, put in place

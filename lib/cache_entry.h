@@ -75,6 +75,7 @@ struct kdl_ce {
 	const struct kdl_ce_seg *seg;
 	const uint32_t *fix;
 	bool system;		/* found in the system cache */
+	uint64_t mtime_s, mtime_ns;	/* the file's, when opened */
 };
 
 enum kdl_ce_dir { KDL_CE_USER, KDL_CE_SYSTEM };
@@ -109,6 +110,18 @@ KDL_HIDDEN int kdl_ce_open(const char *dir, bool system, const char *name, const
 			   size_t key_len, struct kdl_ce *ce, const char **why);
 KDL_HIDDEN void kdl_ce_close(struct kdl_ce *ce);
 
+/*
+ * Whether @ce's pages were checked against data_hash in the boot
+ * @boot_id (36 characters) and the file was not written since: its
+ * "user.kdl.verified" extended attribute names that boot, the file's
+ * size and mtime and the hash.  A load then need not hash the pages
+ * again; a file system without user xattrs always hashes them.
+ */
+KDL_HIDDEN bool kdl_ce_verified(const struct kdl_ce *ce, const char *boot_id);
+/* Record that the pages of the entry open at @fd were checked (or
+ * written) with hash @data_hash in boot @boot_id. */
+KDL_HIDDEN void kdl_ce_mark_verified(int fd, const char *boot_id, uint64_t data_hash);
+
 /* XXH3-64 of the pages as they lie in @ce's file (kdl cache verify). */
 KDL_HIDDEN int kdl_ce_file_data_hash(const struct kdl_ce *ce, uint64_t *hash);
 
@@ -131,6 +144,7 @@ struct kdl_ce_content {
 	size_t nfix;
 	const void *data;		/* the pages, segment after segment */
 	size_t data_len;
+	const char *boot_id;		/* marks it verified in this boot */
 };
 
 /* Write @c as entry @name of @dir, and under @alt too (NULL: no other

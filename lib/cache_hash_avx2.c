@@ -7,6 +7,8 @@
 #else
 #pragma GCC target("avx2")
 #endif
+#include <immintrin.h>
+
 #define XXH_INLINE_ALL
 #define XXH_VECTOR XXH_AVX2
 #include <xxhash.h>

@@ -298,14 +298,27 @@ static int restore(struct kdl_obj *o, int fd, uint64_t base)
 
 /* The pages are checked where they are mapped: read faults of the page
  * cache's pages, which stay clean and shared. */
+/*
+ * Checked once per boot and entry version (cache_entry.h): the pages are
+ * hashed where they are mapped, read faults of the page cache's pages,
+ * which stay clean and shared -- one madvise maps them all, where a
+ * fault would map 16.  @ce's fd is still open.
+ */
 static bool pages_ok(const struct kdl_obj *o, const struct kdl_ce *ce)
 {
 	struct iovec v[KDL_CE_MAX_SEGS];
 
+	if (kdl_ce_verified(ce, g.boot_id))
+		return true;
 	for (uint32_t i = 0; i < ce->h.nseg; i++) {
 		v[i] = (struct iovec){ (void *)(o->map.bias + ce->seg[i].vaddr), ce->seg[i].len };
+		madvise(v[i].iov_base, v[i].iov_len, MADV_POPULATE_READ);
 	}
-	return kdl_ce_hash_iov(v, ce->h.nseg) == ce->h.data_hash;
+	if (kdl_ce_hash_iov(v, ce->h.nseg) != ce->h.data_hash)
+		return false;
+	if (g.mode == CACHE_RW && (!ce->system || !geteuid()))
+		kdl_ce_mark_verified(ce->fd, g.boot_id, ce->h.data_hash);
+	return true;
 }
 
 int kdl_cache_mapped(struct kdl_obj *o, struct kdl_source *s)
@@ -314,13 +327,13 @@ int kdl_cache_mapped(struct kdl_obj *o, struct kdl_source *s)
 
 	if (!c || c->state != CS_ENTRY)
 		return 0;
-	/* The mappings hold the entry's file; its fd is no longer needed. */
-	close(c->ce.fd);
-	c->ce.fd = -1;
 	if (!pages_ok(o, &c->ce)) {
 		cache_log(o, "pages do not match their checksum (corrupted): not used");
 		return restore(o, s->fd, s->offset);
 	}
+	/* The mappings hold the entry's file; its fd is no longer needed. */
+	close(c->ce.fd);
+	c->ce.fd = -1;
 	if (s->own_fd) {
 		c->src_fd = s->fd;
 		s->own_fd = false;
@@ -467,6 +480,7 @@ static bool map_scope_entry(struct kdl_obj *o, const struct scope_item *scope, s
 	struct kdl_cache_obj *c = o->cache;
 	const struct kdl_elf *e = o->elf;
 	char name[KDL_CE_NAME_LEN + 1];
+	bool ok;
 
 	kdl_ce_close(&c->ce);
 	kdl_ce_name(&c->key, sizeof(c->key), scope, len, name);
@@ -479,9 +493,10 @@ static bool map_scope_entry(struct kdl_obj *o, const struct scope_item *scope, s
 			 MAP_PRIVATE | MAP_FIXED, c->ce.fd, s->off) == MAP_FAILED)
 			return false;
 	}
+	ok = holds_for(o, &c->ce, scope, len) && pages_ok(o, &c->ce);
 	close(c->ce.fd);
 	c->ce.fd = -1;
-	return holds_for(o, &c->ce, scope, len) && pages_ok(o, &c->ce);
+	return ok;
 }
 
 int kdl_cache_reloc_begin(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal,
@@ -626,6 +641,7 @@ void kdl_cache_reloc_end(struct kdl_obj *o, struct kdl_obj *const *local, size_t
 		ct.fix = r->fix;
 		ct.nfix = r->nfix;
 		ct.data = data;
+		ct.boot_id = g.boot_id;
 		/* Under the object's name, which the next map finds, and
 		 * its scope's, for when another scope's entry has that. */
 		kdl_ce_name(&c->key, sizeof(c->key), NULL, 0, name);

@@ -12,6 +12,7 @@ int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_ldd(int argc, char **argv);
 int cmd_pack(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 
 /* pack_check.c: "kdl pack --check ZIP"; exit status 0, 1 or 2. */
 int pack_check(const char *zip);

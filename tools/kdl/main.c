@@ -11,6 +11,10 @@ static const struct kdl_cmd cmds[] = {
 	{ "pack", "[-C DIR] OUT.zip FILE...  write a container: .so entries stored page\n"
 		  "           aligned (zero-copy loads), others deflated\n"
 		  "           --check ZIP  exit 0 if every .so in ZIP loads zero-copy", cmd_pack },
+	{ "cache", "build [--system] LIB...  write relocation cache entries for LIB and\n"
+		   "           its dependencies, then tell which the next load takes\n"
+		   "           list|verify|clear|dir [--system]  the user (or system)\n"
+		   "           cache's entries; verify also checks their pages", cmd_cache },
 	{ "help", "show this help", NULL },
 };
 
@@ -19,7 +23,11 @@ static void usage(FILE *f)
 	fprintf(f, "usage: kdl COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
-	fprintf(f, "\nenvironment:\n  KDL_BACKEND=user|kernel|auto  force a backend (default auto)\n");
+	fprintf(f, "\nenvironment:\n  KDL_BACKEND=user|kernel|auto  force a backend (default auto)\n"
+		   "  KDL_CACHE=0|ro|1              relocation cache off, read only, on (default)\n"
+		   "  KDL_CACHE_DIR=DIR             the user cache (default $XDG_CACHE_HOME/kdl,\n"
+		   "                                else ~/.cache/kdl)\n"
+		   "  KDL_CACHE_SYSTEM_DIR=DIR      the system cache (default /var/cache/kdl)\n");
 }
 
 int main(int argc, char **argv)
