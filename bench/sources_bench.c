@@ -1,12 +1,23 @@
 /*
  * sources_bench.c - times libkdl's non-file sources against the usual
  * workarounds with glibc (not a test):
- *   - container: kdl_open("c.zip!/lib/x86_64/LIB") + kdl_close, vs. extracting
- *     the entry to a file in /tmp (pread from the zip + write), dlopen
- *     (RTLD_NOW|RTLD_LOCAL), dlclose, unlink;
+ *   - container: kdl_open("c.zip!/lib/x86_64/LIB") + kdl_close, twice:
+ *       cold    KDL_CACHE=0, no relocation cache;
+ *       cached  KDL_CACHE=ro, after one priming child with KDL_CACHE=1 that
+ *               writes the entries, and a syncfs of the cache directory (the
+ *               entries then are clean page-cache pages, as installed);
+ *     both vs. the same baseline: extracting the entry to a file in /tmp
+ *     (pread from the zip + write), dlopen (RTLD_NOW|RTLD_LOCAL), dlclose,
+ *     unlink;
  *   - memory: kdl_memopen of a file mapping and of a malloc'd copy, vs. the
  *     memfd trick (memfd_create + write + dlopen("/proc/self/fd/N") +
- *     dlclose + close) from the same buffers.
+ *     dlclose + close) from the same buffers.  These run with KDL_CACHE=0:
+ *     kdl_memopen (like kdl_fdopen) is never cached, only files opened by
+ *     path and stored zip entries are.
+ * Every child gets KDL_CACHE_DIR = a private mkdtemp directory, so the
+ * user's own cache (~/.cache/kdl) is never read nor written; it is removed
+ * at exit (and on SIGINT, SIGTERM, SIGHUP) with the container.  The kdl
+ * rows say how many loads came from the cache (KDL_INFO_CACHED).
  * Each figure is the median over fresh processes (this program re-executed)
  * of the first load, plus the median of warm rounds in one process (where
  * kdl may reuse what it still holds: compare first loads).  The container is
@@ -15,12 +26,15 @@
  *   sources_bench [-n RUNS] [-w WARM] [-k KDL_TOOL] [LIB...]
  *
  * Child mode (internal): --child CASE ARGS...; prints "FIRST WARM ZEROCOPY
- * BYTES" (ns, ns, 0/1, bytes written per load) or "ERR message".
+ * BYTES CACHED WCACHED" (ns, ns, 0/1, bytes written per load, KDL_INFO_CACHED
+ * of the first load: 0/1, -1 for a glibc case or when unknown, and the
+ * number of warm rounds from the cache, -1 likewise) or "ERR message".
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +76,7 @@ struct ctx {
 	const void *buf;		/* memory cases */
 	size_t len;
 	int zero_copy;
+	int cached;			/* KDL_INFO_CACHED of the last kdl load; -1 */
 	uint64_t written;
 	char err[256];
 };
@@ -87,6 +102,8 @@ static int sys_fail(struct ctx *c, const char *what)
 static int close_kdl(struct ctx *c, void *h)
 {
 	kdl_info(h, KDL_INFO_ZERO_COPY, &c->zero_copy);
+	if (kdl_info(h, KDL_INFO_CACHED, &c->cached))
+		c->cached = -1;
 	return kdl_close(h) ? kdl_fail(c) : 0;
 }
 
@@ -216,8 +233,9 @@ static int child(int argc, char **argv)
 {
 	const char *cs = argv[2];
 	int warm = atoi(argv[3]), (*fn)(struct ctx *);
-	struct ctx c = { 0 };
+	struct ctx c = { .cached = -1 };
 	uint64_t first, *v = calloc(warm + 1, sizeof(*v));
+	int cached, wcached = 0;
 
 	if (!strcmp(cs, "zip-kdl") || !strcmp(cs, "zip-extract")) {
 		if (argc < 8)
@@ -240,16 +258,21 @@ static int child(int argc, char **argv)
 	if (fn(&c))
 		goto fail;
 	first = now_ns() - first;
+	cached = c.cached;
 	for (int i = 0; i < warm; i++) {
 		uint64_t t0 = now_ns();
 
 		if (fn(&c))
 			goto fail;
 		v[i] = now_ns() - t0;
+		if (c.cached < 0 || wcached < 0)
+			wcached = -1;
+		else
+			wcached += c.cached;
 	}
-	printf("%llu %llu %d %llu\n", (unsigned long long)first,
+	printf("%llu %llu %d %llu %d %d\n", (unsigned long long)first,
 	       (unsigned long long)(warm ? median(v, warm) : 0), c.zero_copy,
-	       (unsigned long long)c.written);
+	       (unsigned long long)c.written, cached, cached < 0 ? -1 : wcached);
 	return 0;
 fail:
 	printf("ERR %s: %s\n", cs, c.err);
@@ -259,38 +282,110 @@ fail:
 /* ---- parent */
 
 struct result {
-	int ok, zero_copy;
+	int ok, zero_copy, kdl;
+	int yes, no, unk;	/* first loads from the cache, not, unknown */
+	long wyes, wtot;	/* warm rounds from the cache, of all */
 	double first, warm;
 	unsigned long long written;
 	char err[512];
 };
 
-/* @runs fresh processes of case @cs; medians into @r. */
-static void measure(const char *self, const char *cs, char *const args[4], int runs,
-		    int warm, struct result *r)
+/* The private directory: the container, and the cache (KDL_CACHE_DIR) in
+ * it; removed at exit and on SIGINT/TERM/HUP, as cache_bench does. */
+static char tmpdir[] = "/tmp/kdl-sources-bench.XXXXXX", cachedir[sizeof(tmpdir) + 16];
+
+static void cleanup(void)
+{
+	char cmd[sizeof(tmpdir) + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd))
+		fprintf(stderr, "sources_bench: could not remove %s\n", tmpdir);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;	/* exec is async-signal safe */
+	execl("/bin/sh", "sh", "-c", "rm -rf \"$0\"; exit 130", tmpdir, (char *)NULL);
+	_exit(1);
+}
+
+/* One child of case @cs with KDL_CACHE=@cache; its line, or NULL with the
+ * reason in @r->err. */
+static const char *run_child(const char *self, const char *cs, char *const args[4],
+			     const char *cache, const char *w, struct result *r)
+{
+	char *argv[] = { (char *)self, "--child", (char *)cs, (char *)w, args[0], args[1],
+			 args[2], args[3], NULL };
+	const char *out;
+
+	setenv("KDL_CACHE", cache, 1);
+	out = spawn(argv);
+	if (out && strncmp(out, "ERR", 3))
+		return out;
+	snprintf(r->err, sizeof(r->err), "%s", out && *out ? out : "spawn failed");
+	return NULL;
+}
+
+/* @runs fresh processes of case @cs with KDL_CACHE=@cache; medians into @r. */
+static void measure(const char *self, const char *cs, char *const args[4], const char *cache,
+		    int runs, int warm, struct result *r)
 {
 	uint64_t first[MAX_RUNS], wv[MAX_RUNS];
 	char w[16];
 
 	memset(r, 0, sizeof(*r));
 	snprintf(w, sizeof(w), "%d", warm);
+	r->kdl = strstr(cs, "kdl") != NULL;
 	for (int i = 0; i < runs; i++) {
-		char *argv[] = { (char *)self, "--child", (char *)cs, w, args[0], args[1],
-				 args[2], args[3], NULL };
 		unsigned long long f, m;
-		const char *out = spawn(argv);
+		int cached, wcached;
+		const char *out = run_child(self, cs, args, cache, w, r);
 
-		if (!out || sscanf(out, "%llu %llu %d %llu", &f, &m, &r->zero_copy,
-				   &r->written) != 4) {
-			snprintf(r->err, sizeof(r->err), "%s", out ? out : "spawn failed");
+		if (!out)
+			return;
+		if (sscanf(out, "%llu %llu %d %llu %d %d", &f, &m, &r->zero_copy, &r->written,
+			   &cached, &wcached) != 6) {
+			snprintf(r->err, sizeof(r->err), "bad child output: %s", out);
 			return;
 		}
 		first[i] = f;
 		wv[i] = m;
+		r->unk += r->kdl && cached < 0;
+		r->yes += cached == 1;
+		r->no += cached == 0;
+		if (wcached >= 0) {
+			r->wyes += wcached;
+			r->wtot += warm;
+		}
 	}
 	r->first = median(first, runs);
 	r->warm = median(wv, runs);
 	r->ok = 1;
+}
+
+/* The priming child of the cached case (KDL_CACHE=1: it writes the
+ * entries), then a syncfs of the cache: an installed cache has clean
+ * page-cache pages, not the dirty ones of files just written.  0, or -1
+ * with the reason in @r->err. */
+static int prime(const char *self, char *const args[4], struct result *r)
+{
+	int fd;
+
+	memset(r, 0, sizeof(*r));
+	if (!run_child(self, "zip-kdl", args, "1", "0", r)) {
+		char e[sizeof(r->err)];
+
+		snprintf(e, sizeof(e), "%s", r->err);
+		snprintf(r->err, sizeof(r->err), "priming: %.500s", e);
+		return -1;
+	}
+	fd = open(cachedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		syncfs(fd);
+		close(fd);
+	}
+	return 0;
 }
 
 static uint16_t le16(const unsigned char *p) { return p[0] | p[1] << 8; }
@@ -365,24 +460,45 @@ static double ratio(const struct result *slow, const struct result *fast, int wa
 
 static void row(const char *what, const struct result *r)
 {
+	char note[96] = "";
+	int n = 0;
+
 	if (!r->ok) {
 		printf("  %-30s failed: %s\n", what, r->err);
 		return;
 	}
+	if (r->zero_copy)
+		n += snprintf(note + n, sizeof(note) - n, "zero-copy");
+	if (r->kdl && r->unk)
+		n += snprintf(note + n, sizeof(note) - n, "%scache ?", n ? ", " : "");
+	else if (r->kdl)
+		n += snprintf(note + n, sizeof(note) - n, "%scache %d/%d", n ? ", " : "", r->yes,
+			      r->yes + r->no);
+	if (r->kdl && !r->unk && r->wtot)
+		snprintf(note + n, sizeof(note) - n, " (warm %ld/%ld)", r->wyes, r->wtot);
 	printf("  %-30s %10.1f us %10.1f us %10llu B %s\n", what, r->first / 1e3, r->warm / 1e3,
-	       r->written, r->zero_copy ? "zero-copy" : "");
+	       r->written, note);
 }
 
-static void speedup(const char *what, const struct result *base, const struct result *kdl)
+/* The ratios, then whether the first load's meets @goal (0: none). */
+static void speedup(const char *what, const struct result *base, const struct result *kdl,
+		    double goal)
 {
-	if (base->ok && kdl->ok)
-		printf("  %-30s %10.2fx %13.2fx\n", what, ratio(base, kdl, 0), ratio(base, kdl, 1));
+	double f;
+
+	if (!base->ok || !kdl->ok)
+		return;
+	f = ratio(base, kdl, 0);
+	printf("  %-30s %10.2fx %13.2fx", what, f, ratio(base, kdl, 1));
+	if (goal > 0)
+		printf("   goal >= %.1fx: %s", goal, f >= goal ? "met" : "MISSED");
+	printf("\n");
 }
 
 static void bench_lib(const char *self, const char *dir, const char *lib, int runs, int warm)
 {
 	char zip[PATH_MAX], entry[PATH_MAX], file[2 * PATH_MAX + 2], off[32], size[32];
-	struct result zk, ze, mf, mff, ma, mfa;
+	struct result zk, zc, ze, mf, mff, ma, mfa;
 	uint64_t o, s;
 
 	snprintf(zip, sizeof(zip), "%s/c.zip", dir);
@@ -397,25 +513,29 @@ static void bench_lib(const char *self, const char *dir, const char *lib, int ru
 	{
 		char *za[4] = { zip, entry, off, size }, *fa[4] = { file, NULL, NULL, NULL };
 
-		measure(self, "zip-kdl", za, runs, warm, &zk);
-		measure(self, "zip-extract", za, runs, warm, &ze);
-		measure(self, "mem-kdl-file", fa, runs, warm, &mf);
-		measure(self, "mem-memfd-file", fa, runs, warm, &mff);
-		measure(self, "mem-kdl-anon", fa, runs, warm, &ma);
-		measure(self, "mem-memfd-anon", fa, runs, warm, &mfa);
+		measure(self, "zip-kdl", za, "0", runs, warm, &zk);
+		if (!prime(self, za, &zc))
+			measure(self, "zip-kdl", za, "ro", runs, warm, &zc);
+		measure(self, "zip-extract", za, "0", runs, warm, &ze);
+		measure(self, "mem-kdl-file", fa, "0", runs, warm, &mf);
+		measure(self, "mem-memfd-file", fa, "0", runs, warm, &mff);
+		measure(self, "mem-kdl-anon", fa, "0", runs, warm, &ma);
+		measure(self, "mem-memfd-anon", fa, "0", runs, warm, &mfa);
 	}
 	printf("\n%s (%llu bytes)\n", lib, (unsigned long long)s);
 	printf("  %-30s %13s %13s %12s\n", "", "first load", "warm", "written");
-	row("kdl_open(c.zip!/...)", &zk);
+	row("kdl_open(c.zip!/...), cold", &zk);
+	row("kdl_open(c.zip!/...), cached", &zc);
 	row("extract + dlopen", &ze);
 	row("kdl_memopen(file mapping)", &mf);
 	row("memfd trick (file mapping)", &mff);
 	row("kdl_memopen(malloc copy)", &ma);
 	row("memfd trick (malloc copy)", &mfa);
 	printf("  %-30s %11s %14s\n", "speed-up (baseline / kdl)", "first", "warm");
-	speedup("container vs extract", &ze, &zk);
-	speedup("memopen file vs memfd", &mff, &mf);
-	speedup("memopen anon vs memfd", &mfa, &ma);
+	speedup("container, cold vs extract", &ze, &zk, 5.0);
+	speedup("container, cached vs extract", &ze, &zc, 5.0);
+	speedup("memopen file vs memfd", &mff, &mf, 2.0);
+	speedup("memopen anon vs memfd", &mfa, &ma, 1.0);
 	fflush(stdout);
 }
 
@@ -427,7 +547,7 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	char self_dir[PATH_MAX], kdl_default[PATH_MAX + 16], dir[] = "/tmp/kdl-sources-bench.XXXXXX";
+	char self_dir[PATH_MAX], kdl_default[PATH_MAX + 16];
 	const char *kdl = NULL;
 	char **libs = (char **)default_libs;
 	int runs = 11, warm = 20, nlibs = NDEFAULT, opt;
@@ -456,25 +576,45 @@ int main(int argc, char **argv)
 		snprintf(kdl_default, sizeof(kdl_default), "%s/../tools/kdl", self_dir);
 		kdl = kdl_default;
 	}
-	if (!kdl || !mkdtemp(dir) || make_container(kdl, dir, libs, nlibs)) {
+	if (!mkdtemp(tmpdir)) {
+		perror("sources_bench: mkdtemp");
+		return 1;
+	}
+	atexit(cleanup);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	snprintf(cachedir, sizeof(cachedir), "%s/cache.XXXXXX", tmpdir);
+	if (!mkdtemp(cachedir)) {
+		perror("sources_bench: mkdtemp");
+		return 1;
+	}
+	/* Every child, and the kdl tool, sees only the private cache; the
+	 * tool runs with it off. */
+	setenv("KDL_CACHE_DIR", cachedir, 1);
+	setenv("KDL_CACHE", "0", 1);
+	if (!kdl || make_container(kdl, tmpdir, libs, nlibs)) {
 		fprintf(stderr, "sources_bench: could not build the container with %s\n",
 			kdl ? kdl : "kdl");
 		return 1;
 	}
 	printf("sources_bench: median of %d fresh processes (first load) and of %d warm "
-	       "rounds per process; KDL_BACKEND=%s\n", runs, warm,
-	       getenv("KDL_BACKEND") ? getenv("KDL_BACKEND") : "(auto)");
+	       "rounds per process; KDL_CACHE_DIR=%s (removed at exit); KDL_BACKEND=%s\n",
+	       runs, warm, cachedir, getenv("KDL_BACKEND") ? getenv("KDL_BACKEND") : "(auto)");
+	printf("goals (first load): container >= 5x faster than extract + dlopen (libcrypto, "
+	       "libz); memopen of a malloc'd\n"
+	       "(anonymous) buffer no slower than the memfd trick (>= 1.0x); memopen of a file "
+	       "mapping >= 2x faster\n");
+	printf("cold: KDL_CACHE=0; cached: KDL_CACHE=ro, primed once with =1 (then syncfs); "
+	       "memopen and the baselines:\n"
+	       "KDL_CACHE=0 (kdl_memopen is never cached).  cache k/N: first loads from the "
+	       "cache (KDL_INFO_CACHED),\n"
+	       "warm rounds in ()\n");
+	fflush(stdout);
 	for (int i = 0; i < nlibs; i++)
-		bench_lib(argv[0], dir, libs[i], runs, warm);
+		bench_lib(argv[0], tmpdir, libs[i], runs, warm);
 	printf("\nwarm: kdl recognises an object it already holds (same file, same buffer)\n"
 	       "and NODELETE libraries (libcrypto) stay loaded, so warm kdl rounds can be\n"
 	       "reference bumps; the baselines load a new file each round.  Compare first loads.\n");
-	{
-		char cmd[PATH_MAX + 16];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd))
-			fprintf(stderr, "sources_bench: could not remove %s\n", dir);
-	}
 	return 0;
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,69 @@ void kdl_ce_id_from_stat(struct kdl_ce_id *id, const struct stat *st, uint64_t o
 		.mtime_s = st->st_mtim.tv_sec, .mtime_ns = st->st_mtim.tv_nsec,
 		.ctime_s = st->st_ctim.tv_sec, .ctime_ns = st->st_ctim.tv_nsec,
 	};
+}
+
+struct self_id {
+	uintptr_t addr;
+	struct kdl_ce_id *id;
+	int found;		/* 1 build-id, 2 path to stat */
+	char path[PATH_MAX];
+};
+
+/* NT_GNU_BUILD_ID in the PT_NOTEs of the object holding s->addr. */
+static int self_id_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct self_id *s = data;
+	bool mine = false;
+
+	(void)size;
+	for (unsigned int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+
+		mine |= p->p_type == PT_LOAD && s->addr - (info->dlpi_addr + p->p_vaddr) < p->p_memsz;
+	}
+	if (!mine)
+		return 0;
+	for (unsigned int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+		const char *n = (const char *)(info->dlpi_addr + p->p_vaddr), *end = n + p->p_memsz;
+
+		while (p->p_type == PT_NOTE && n + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const void *)n;
+			const char *desc = n + sizeof(*nh) + ((nh->n_namesz + 3) & ~3u);
+
+			if (desc + nh->n_descsz > end)
+				break;
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+			    !memcmp(n + sizeof(*nh), "GNU", 4) && nh->n_descsz) {
+				size_t len = nh->n_descsz < 32 ? nh->n_descsz : 32;
+
+				memset(s->id, 0, sizeof(*s->id));
+				s->id->size = nh->n_descsz;
+				memcpy(&s->id->mtime_s, desc, len);
+				s->found = 1;
+				return 1;
+			}
+			n = desc + ((nh->n_descsz + 3) & ~3u);
+		}
+	}
+	snprintf(s->path, sizeof(s->path), "%s",
+		 info->dlpi_name && info->dlpi_name[0] == '/' ? info->dlpi_name : "/proc/self/exe");
+	s->found = 2;
+	return 1;
+}
+
+bool kdl_ce_self_id(const void *addr, struct kdl_ce_id *id)
+{
+	struct self_id s = { .addr = (uintptr_t)addr, .id = id };
+	struct stat st;
+
+	dl_iterate_phdr(self_id_cb, &s);
+	if (s.found == 2 && !stat(s.path, &st))
+		kdl_ce_id_from_stat(id, &st, 0);
+	else if (s.found != 1)
+		return false;
+	return true;
 }
 
 const char *kdl_ce_dir(enum kdl_ce_dir which)
@@ -210,9 +274,9 @@ static const char *check_segments(const struct kdl_ce *ce)
 int kdl_ce_open(const char *dir, bool system, const char *name, const void *key,
 		size_t key_len, struct kdl_ce *ce, const char **why)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], first[4096];
 	struct stat st;
-	size_t mlen, strs;
+	size_t mlen, strs, head;
 
 	memset(ce, 0, sizeof(*ce));
 	ce->fd = -1;
@@ -238,11 +302,13 @@ int kdl_ce_open(const char *dir, bool system, const char *name, const void *key,
 		goto fail;
 	ce->mtime_s = st.st_mtim.tv_sec;
 	ce->mtime_ns = st.st_mtim.tv_nsec;
-	if ((uint64_t)st.st_size < sizeof(ce->h) ||
-	    kdl_pread_all(ce->fd, &ce->h, sizeof(ce->h), 0)) {
+	/* The header and, usually, the tables in one read. */
+	head = (uint64_t)st.st_size < sizeof(first) ? (size_t)st.st_size : sizeof(first);
+	if (head < sizeof(ce->h) || kdl_pread_all(ce->fd, first, head, 0)) {
 		*why = "truncated header";
 		goto fail;
 	}
+	memcpy(&ce->h, first, sizeof(ce->h));
 	if ((*why = check_header(&ce->h, st.st_size)))
 		goto fail;
 	if (key && (ce->h.key_len != key_len)) {
@@ -251,7 +317,9 @@ int kdl_ce_open(const char *dir, bool system, const char *name, const void *key,
 	}
 	mlen = meta_len(&ce->h);
 	ce->meta = malloc(mlen + 1);
-	if (!ce->meta || kdl_pread_all(ce->fd, ce->meta, mlen, sizeof(ce->h))) {
+	if (ce->meta && sizeof(ce->h) + mlen <= head)
+		memcpy(ce->meta, first + sizeof(ce->h), mlen);
+	else if (!ce->meta || kdl_pread_all(ce->fd, ce->meta, mlen, sizeof(ce->h))) {
 		*why = ce->meta ? "truncated tables" : "out of memory";
 		goto fail;
 	}

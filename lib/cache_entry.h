@@ -28,6 +28,11 @@ struct stat;
 KDL_HIDDEN void kdl_ce_id_from_stat(struct kdl_ce_id *id, const struct stat *st,
 				    uint64_t offset);
 
+/* The identity of the object holding @addr (libkdl, or the program
+ * libkdl.a is linked into): its GNU build-id, in the last four fields
+ * with dev, ino and offset 0 and size its length; else its file's. */
+KDL_HIDDEN bool kdl_ce_self_id(const void *addr, struct kdl_ce_id *id);
+
 /* An entry's key: its file name is the digest of it, and all of it is
  * stored in the entry and compared. */
 struct kdl_ce_key {

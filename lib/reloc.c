@@ -456,6 +456,31 @@ bad:
 	return -1;
 }
 
+/*
+ * A full relocation writes nearly every page of a shared library's
+ * first writable segment (libpython: 314 of 319): one madvise takes the
+ * copy-on-write copies in one call instead of a fault each, about a
+ * quarter of their cost here (bench/cache_bench, cold).  Only where the
+ * relocations are dense enough that each page is surely written.
+ */
+static void prefault_writes(const struct kdl_obj *o)
+{
+	size_t nrel = o->nrela + o->njmprel + o->nrelr;
+
+	for (unsigned int i = 0; i < o->elf->nload; i++) {
+		const struct kdl_elf_load *l = &o->elf->load[i];
+		uintptr_t lo = (o->bias + l->vaddr) & ~(PAGE - 1);
+		uintptr_t hi = (o->bias + l->vaddr + l->filesz + PAGE - 1) & ~(PAGE - 1);
+
+		if (!(l->flags & PF_W))
+			continue;
+		/* The file's part only: .bss pages stay untouched zero pages. */
+		if (hi > lo + PAGE && nrel >= 16 * ((hi - lo) / PAGE))
+			madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+		return;
+	}
+}
+
 /* A cache entry's pages: only the relocations it lists, in the passes
  * and order a full relocation applies them. */
 static int replay(struct reloc_ctx *c, const uint32_t *fix, size_t nfix)
@@ -509,6 +534,7 @@ int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 		goto out;
 	}
 	c.rec = kdl_cache_recorder(o);
+	prefault_writes(o);
 	if (apply_relr(o))
 		goto out;
 	/* Without DT_RELA entries past DT_RELACOUNT o->rela may be NULL,

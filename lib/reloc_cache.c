@@ -63,6 +63,7 @@ static struct {
 	char boot_id[40];
 	struct kdl_ce_id kdl;
 	uint64_t min_addr;
+	uid_t euid;
 } g;
 
 /* KDL_CACHE_LOG=1: why each object was, or was not, taken from an entry. */
@@ -96,9 +97,6 @@ static bool read_small(const char *path, char *buf, size_t len)
 static void init_once(void)
 {
 	const char *e = getenv("KDL_CACHE");
-	char buf[32];
-	struct stat st;
-	Dl_info info;
 
 	if (g.done)
 		return;
@@ -112,17 +110,24 @@ static void init_once(void)
 	g.log = e && *e && strcmp(e, "0");
 	if (g.mode == CACHE_OFF)
 		return;
+	g.euid = geteuid();
 	if (!read_small("/proc/sys/kernel/random/boot_id", g.boot_id, sizeof(g.boot_id)) ||
-	    !dladdr((void *)init_once, &info) || !info.dli_fname ||
-	    stat(info.dli_fname[0] == '/' ? info.dli_fname : "/proc/self/exe", &st)) {
+	    !kdl_ce_self_id((void *)init_once, &g.kdl))
 		g.mode = CACHE_OFF;
-		return;
+}
+
+/* Asked only for window loads. */
+static uint64_t min_addr(void)
+{
+	char buf[32];
+
+	if (!g.min_addr) {
+		g.min_addr = read_small("/proc/sys/vm/mmap_min_addr", buf, sizeof(buf)) ?
+			     strtoull(buf, NULL, 10) : 65536;
+		if (g.min_addr < PAGE)
+			g.min_addr = PAGE;
 	}
-	kdl_ce_id_from_stat(&g.kdl, &st, 0);
-	g.min_addr = read_small("/proc/sys/vm/mmap_min_addr", buf, sizeof(buf)) ?
-		     strtoull(buf, NULL, 10) : 65536;
-	if (g.min_addr < PAGE)
-		g.min_addr = PAGE;
+	return g.min_addr;
 }
 
 static uint64_t pow2_at_least(uint64_t v)
@@ -145,7 +150,7 @@ static bool preferred_base(const struct kdl_elf *e, const struct kdl_ce_id *id,
 			slot = e->align;
 		if (slot < pl->align)
 			slot = pl->align;
-		lo = pl->lo > g.min_addr ? pl->lo : g.min_addr;
+		lo = pl->lo > min_addr() ? pl->lo : min_addr();
 		lo = (lo + slot - 1) & ~(slot - 1);
 		hi = pl->hi;
 		if (lo < pl->lo || hi <= lo || (hi - lo) / slot < MIN_WINDOW_SLOTS)
@@ -316,7 +321,7 @@ static bool pages_ok(const struct kdl_obj *o, const struct kdl_ce *ce)
 	}
 	if (kdl_ce_hash_iov(v, ce->h.nseg) != ce->h.data_hash)
 		return false;
-	if (g.mode == CACHE_RW && (!ce->system || !geteuid()))
+	if (g.mode == CACHE_RW && (!ce->system || !g.euid))
 		kdl_ce_mark_verified(ce->fd, g.boot_id, ce->h.data_hash);
 	return true;
 }
@@ -647,7 +652,7 @@ void kdl_cache_reloc_end(struct kdl_obj *o, struct kdl_obj *const *local, size_t
 		kdl_ce_name(&c->key, sizeof(c->key), NULL, 0, name);
 		kdl_ce_name(&c->key, sizeof(c->key), scope, ct.scope_len, alt);
 		/* kdl cache build --system: root writing the system cache. */
-		if (kdl_ce_write(dir, !geteuid() && !strcmp(dir, sysdir), name, alt, &ct))
+		if (kdl_ce_write(dir, !g.euid && !strcmp(dir, sysdir), name, alt, &ct))
 			cache_log(o, "%s/%s: not written: %s", dir, name, strerror(errno));
 		else
 			cache_log(o, "%s/%s: written, %zu fixups", dir, name, ct.nfix);

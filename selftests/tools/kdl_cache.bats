@@ -211,8 +211,9 @@ with open(sys.argv[1], "r+b") as f:
 }
 
 @test "list says stale for entries of another libkdl" {
-	# A copy of the command and its libkdl: touching that libkdl makes it
-	# "another" one, whose entries no process of this one's uses.
+	# A copy of the command and its libkdl: that libkdl with another
+	# build-id is "another" one, whose entries no process of this one's
+	# uses (libkdl names itself by build-id; touching it is not enough).
 	local dir=$(dirname "$KDL")/..
 	mkdir -p "$work/tree/tools" "$work/tree/lib"
 	cp "$KDL" "$work/tree/tools/kdl"
@@ -221,6 +222,9 @@ with open(sys.argv[1], "r+b") as f:
 	run "$work/tree/tools/kdl" cache verify
 	[ "$status" -eq 0 ]
 	touch "$work/tree/lib/libkdl.so"
+	run "$work/tree/tools/kdl" cache verify
+	[ "$status" -eq 0 ]
+	objcopy --remove-section=.note.gnu.build-id "$work/tree/lib/libkdl.so"
 	run -1 "$work/tree/tools/kdl" cache verify
 	[[ "$(entries stale)" == *"(written by another libkdl)"* ]]
 }

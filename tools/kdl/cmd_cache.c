@@ -181,11 +181,19 @@ static const struct kdl_ce_id *libkdl_id(void)
 	struct stat st;
 
 	if (!known) {
+		void *h = dlopen(LIBKDL_SONAME, RTLD_LAZY | RTLD_NOLOAD);
+		void *in_kdl = h ? dlsym(h, "kdl_open") : NULL;
+
 		known = -1;
-		if ((path = libkdl_path()) && !stat(path, &st)) {
+		/* As libkdl names itself: by build-id, else by its file. */
+		if (in_kdl && kdl_ce_self_id(in_kdl, &id))
+			known = 1;
+		else if ((path = libkdl_path()) && !stat(path, &st)) {
 			kdl_ce_id_from_stat(&id, &st, 0);
 			known = 1;
 		}
+		if (h)
+			dlclose(h);
 	}
 	return known > 0 ? &id : NULL;
 }
