@@ -260,15 +260,23 @@ void kdl_cache_prepare(struct kdl_obj *o, struct kdl_source *s, unsigned int fla
 	c->key = (struct kdl_ce_key){ .version = KDL_CE_VERSION, .kdl = g.kdl, .id = c->id,
 				   .base = c->base, .span = o->elf->span };
 	o->cache = c;
-	pl->flags = (pl->flags & ~KDL_LOAD_WINDOW) | KDL_LOAD_FIXED;
-	pl->fixed = c->base;
 	kdl_ce_name(&c->key, sizeof(c->key), NULL, 0, name);
 	if ((backend == KDL_BACKEND_KERNEL && !kdl_kernel_has_data_fd()) ||
-	    !find_entry(o, name))
-		return;
+	    !find_entry(o, name)) {
+		/* Without an entry to map or to write, the object keeps the
+		 * address mmap gives it: no shared layout for nothing. */
+		if (g.mode != CACHE_RW || !kdl_ce_dir(KDL_CE_USER)) {
+			kdl_cache_drop(o);
+			return;
+		}
+		goto place;
+	}
 	c->state = CS_ENTRY;
 	src->data_fd = c->ce.fd;
 	src->data_off = c->data_off;
+place:
+	pl->flags = (pl->flags & ~KDL_LOAD_WINDOW) | KDL_LOAD_FIXED;
+	pl->fixed = c->base;
 }
 
 /* Map the file's own pages back over the entry's, as a plain load maps

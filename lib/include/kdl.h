@@ -40,7 +40,7 @@ typedef struct {
 #define KDL_LOAD_FIXED		 0x8u	/* place at fixed_addr (must be free) */
 #define KDL_LOAD_MIRROR		0x10u	/* also map at mirror_base + address */
 #define KDL_LOAD_NO_CACHE	0x20u	/* neither use nor write the relocation
-					   cache for this load (kdl-cache(7)) */
+					   cache for this load (kdl_open(3)) */
 
 struct kdl_load_args {
 	size_t size;		/* sizeof(struct kdl_load_args) */
