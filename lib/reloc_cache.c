@@ -22,11 +22,18 @@
 #define PAGE_DOWN(x) ((x) & ~(PAGE - 1))
 #define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 
-/* Preferred bases: one 1 GiB slot of 64 Ki, far from where mmap puts
- * things on a 47-bit address space (just below 128 TiB). */
-#define SLOTS_LO	0x100000000000ULL
-#define SLOTS_HI	0x500000000000ULL
-#define SLOT		(1ULL << 30)
+/*
+ * Preferred bases: slots of [0x7e8000000000, 0x7f0000000000), 8 TiB just
+ * below where mmap's top-down search starts (mmap_base is at most 1 TiB
+ * below the stack): user memory for every sanitizer's layout too (TSan
+ * kills a process mapping outside its application ranges, and ASan's
+ * shadow ends at 0x10007fff8000).  A slot is the smallest power of two
+ * holding the image, 64 MiB at least: 131072 of them, about 1 % chance of
+ * a collision among 50 objects.
+ */
+#define SLOTS_LO	0x7e8000000000ULL
+#define SLOTS_HI	0x7f0000000000ULL
+#define MIN_SLOT	(1ULL << 26)
 #define MIN_WINDOW_SLOTS 8
 
 enum cache_mode { CACHE_OFF, CACHE_RO, CACHE_RW };
@@ -140,24 +147,26 @@ static bool preferred_base(const struct kdl_elf *e, const struct kdl_ce_id *id,
 			   const struct kdl_placement *pl, uint64_t *base)
 {
 	struct { char boot[40]; struct kdl_ce_id id; } seed = { .id = *id };
-	uint64_t lo = SLOTS_LO, hi = SLOTS_HI, slot = SLOT, h;
+	bool window = pl->flags & KDL_LOAD_WINDOW;
+	uint64_t lo = SLOTS_LO, hi = SLOTS_HI, slot = pow2_at_least(e->span), h;
 
 	memcpy(seed.boot, g.boot_id, sizeof(seed.boot));
 	h = kdl_ce_hash(&seed, sizeof(seed));
-	if (pl->flags & KDL_LOAD_WINDOW) {
-		slot = pow2_at_least(e->span);
-		if (slot < e->align)
-			slot = e->align;
-		if (slot < pl->align)
-			slot = pl->align;
+	if (slot < e->align)
+		slot = e->align;
+	if (slot < pl->align)
+		slot = pl->align;
+	if (!window && slot < MIN_SLOT)
+		slot = MIN_SLOT;
+	if (window) {
 		lo = pl->lo > min_addr() ? pl->lo : min_addr();
-		lo = (lo + slot - 1) & ~(slot - 1);
 		hi = pl->hi;
-		if (lo < pl->lo || hi <= lo || (hi - lo) / slot < MIN_WINDOW_SLOTS)
-			return false;
-	} else if (e->span > slot || e->align > slot || pl->align > slot) {
-		return false;
 	}
+	if (lo + slot - 1 < lo)
+		return false;
+	lo = (lo + slot - 1) & ~(slot - 1);
+	if (lo < (window ? pl->lo : SLOTS_LO) || hi <= lo || (hi - lo) / slot < MIN_WINDOW_SLOTS)
+		return false;
 	*base = lo + (h % ((hi - lo) / slot)) * slot;
 	return true;
 }
