@@ -52,7 +52,7 @@ static int kdl_release(struct inode *inode, struct file *file)
 static u64 kdl_features(void)
 {
 	u64 f = KDL_FEAT_MAP | KDL_FEAT_MIRROR | KDL_FEAT_SRC_ADDR |
-		KDL_FEAT_BATCH;
+		KDL_FEAT_BATCH | KDL_FEAT_DATA_FD;
 
 	if (IS_ENABLED(CONFIG_IO_URING))
 		f |= KDL_FEAT_URING_CMD;
@@ -222,12 +222,14 @@ long kdl_dispatch(struct file *file, unsigned int cmd, void __user *uarg)
 	ret = kdl_copy_in(kbuf, op->ksize, uarg, op->min_size);
 	if (ret)
 		goto out_free;
+	/*
+	 * @fn sees the caller's size: it tells which fields the caller has
+	 * (kdl_map.data_fd needs KDL_MAP_SIZE_VER1), as in a batch.
+	 */
 	usize = *(u32 *)kbuf;
-	*(u32 *)kbuf = op->ksize;
 	ret = op->fn(kf, file, kbuf, uarg);
 	if (ret || !op->copy_out)
 		goto out_free;
-	*(u32 *)kbuf = usize;
 	if (copy_to_user(uarg, kbuf, min_t(size_t, usize, op->ksize)))
 		ret = -EFAULT;
 out_free:
@@ -265,7 +267,9 @@ static int __init kdl_init(void)
 	int ret;
 
 	BUILD_BUG_ON(sizeof(struct kdl_query) != KDL_QUERY_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct kdl_map) != KDL_MAP_SIZE_VER0);
+	BUILD_BUG_ON(offsetof(struct kdl_map, data_fd) != KDL_MAP_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct kdl_map) != KDL_MAP_SIZE_VER1);
+	BUILD_BUG_ON(_IOC_SIZE(KDL_IOC_MAP) != KDL_MAP_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct kdl_unmap) != KDL_UNMAP_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct kdl_map_batch) != KDL_MAP_BATCH_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct kdl_segment) != 40);

@@ -69,6 +69,8 @@ enum kdl_place {
  * @segs:     the caller's segments, copied in and checked.
  * @src:      the source file (a reference is held).
  * @src_off:  file offset of image offset 0 inside @src.
+ * @data:     kdl_map.data_fd's file when a segment has KDL_SEG_DATA_FD
+ *            (a reference is held), else NULL.
  * @place:    placement mode.
  * @addr:     fixed base (FIXED*), else 0.
  * @lo, @hi:  search window for the base: base >= lo, base + span <= hi.
@@ -83,6 +85,7 @@ struct kdl_req {
 	struct kdl_segment *segs;
 	struct file *src;
 	u64 src_off;
+	struct file *data;
 	enum kdl_place place;
 	unsigned long addr;
 	unsigned long lo;

@@ -19,11 +19,30 @@ static int kdl_vm_mmap(struct file *f, unsigned long addr, unsigned long len,
 }
 
 /*
+ * The file segment @s takes its file pages from, and in @off the offset
+ * there of its first page: the source at file_base + offset, or for
+ * KDL_SEG_DATA_FD data_fd at the absolute, page-aligned offset.
+ */
+static struct file *kdl_seg_file(const struct kdl_req *req,
+				 const struct kdl_segment *s, u64 *off)
+{
+	if (s->flags & KDL_SEG_DATA_FD) {
+		*off = s->offset;
+		return req->data;
+	}
+	*off = req->src_off + round_down(s->offset, PAGE_SIZE);
+	return req->src;
+}
+
+/*
  * Maps segment @s of the image at @start: the file pages privately, the
  * zero tail anonymously.  The bytes past filesz on the last file page must
  * read as zero: a writable segment gets them cleared in its private copy
  * (as the ELF loader does); a read-only one, which cannot be written once
  * mapped, takes that page from @tail, a shmem copy with the tail zeroed.
+ * A KDL_SEG_DATA_FD segment's pages are mapped as data_fd has them: its
+ * tail is already zero there, and clearing it would dirty (copy) a page
+ * that is meant to stay the page cache's, clean and shared.
  */
 static int kdl_fill_view(struct kdl_req *req, const struct kdl_segment *s,
 			 unsigned long start, struct file *tail)
@@ -32,6 +51,8 @@ static int kdl_fill_view(struct kdl_req *req, const struct kdl_segment *s,
 	unsigned long fend = s->vaddr + s->filesz;
 	unsigned long mend = PAGE_ALIGN(s->vaddr + s->memsz);
 	unsigned long astart = pstart;
+	struct file *f;
+	u64 off;
 	int ret;
 
 	if (s->filesz) {
@@ -40,9 +61,9 @@ static int kdl_fill_view(struct kdl_req *req, const struct kdl_segment *s,
 		 * that mmap's checks (LSM, noexec, seals) judge the source.
 		 */
 		astart = PAGE_ALIGN(fend);
-		ret = kdl_vm_mmap(req->src, start + pstart, astart - pstart,
-				  s->prot, MAP_PRIVATE,
-				  req->src_off + round_down(s->offset, PAGE_SIZE));
+		f = kdl_seg_file(req, s, &off);
+		ret = kdl_vm_mmap(f, start + pstart, astart - pstart, s->prot,
+				  MAP_PRIVATE, off);
 		if (ret)
 			return ret;
 		if (tail) {
@@ -52,6 +73,7 @@ static int kdl_fill_view(struct kdl_req *req, const struct kdl_segment *s,
 				return ret;
 		}
 		if (s->memsz > s->filesz && (s->prot & PROT_WRITE) &&
+		    !(s->flags & KDL_SEG_DATA_FD) &&
 		    clear_user((void __user *)(start + fend), astart - fend))
 			return -EFAULT;
 	}
@@ -61,12 +83,12 @@ static int kdl_fill_view(struct kdl_req *req, const struct kdl_segment *s,
 	return 0;
 }
 
-/* A read-only segment whose zero tail starts inside a file page. */
+/* A read-only segment whose zero tail starts inside a source page. */
 static bool kdl_needs_tail_page(const struct kdl_segment *s)
 {
 	return s->filesz && s->memsz > s->filesz &&
 	       offset_in_page(s->vaddr + s->filesz) &&
-	       !(s->prot & PROT_WRITE);
+	       !(s->prot & PROT_WRITE) && !(s->flags & KDL_SEG_DATA_FD);
 }
 
 static int kdl_fill_segment(struct kdl_req *req, const struct kdl_segment *s)
@@ -75,6 +97,7 @@ static int kdl_fill_segment(struct kdl_req *req, const struct kdl_segment *s)
 	struct file *tail = NULL;
 	int ret;
 
+	/* Never a KDL_SEG_DATA_FD segment: validation refuses a mirror. */
 	if (req->mirror && (s->prot & PROT_WRITE))
 		return kdl_mirror_fill_writable(req, s);
 	if (kdl_needs_tail_page(s)) {

@@ -81,30 +81,50 @@ static int kdl_check_mirror(struct kdl_req *req, const struct kdl_map *m)
 	return 0;
 }
 
+/*
+ * A KDL_SEG_DATA_FD segment's file pages, whole, at the page-aligned
+ * absolute @s->offset of data_fd.  Called once vaddr + memsz is known to
+ * lie inside the span, so vaddr + filesz cannot overflow.
+ */
+static int kdl_check_data_range(const struct kdl_segment *s, u64 data_limit)
+{
+	u64 len, end;
+
+	if (!s->filesz || !PAGE_ALIGNED(s->offset))
+		return -EINVAL;
+	len = PAGE_ALIGN(s->vaddr + s->filesz) - round_down(s->vaddr, PAGE_SIZE);
+	if (check_add_overflow(s->offset, len, &end) || end > data_limit)
+		return -EINVAL;
+	return 0;
+}
+
 /* Checks one segment against the image and against its predecessor. */
 static int kdl_check_segment(const struct kdl_req *req,
 			     const struct kdl_segment *s, u64 prev_end,
-			     u64 src_limit)
+			     u64 src_limit, u64 data_limit)
 {
 	u64 end, fend;
 
-	if (s->flags || (s->prot & ~KDL_SEG_PROT))
+	if ((s->flags & ~KDL_SEG_ALL_FLAGS) || (s->prot & ~KDL_SEG_PROT))
 		return -EINVAL;
 	if (!s->memsz || s->filesz > s->memsz)
-		return -EINVAL;
-	if (offset_in_page(s->vaddr) != offset_in_page(s->offset))
 		return -EINVAL;
 	if (check_add_overflow(s->vaddr, s->memsz, &end) || end > req->span)
 		return -EINVAL;
 	if (round_down(s->vaddr, PAGE_SIZE) < prev_end)
 		return -EINVAL;		/* unsorted or sharing a page */
+	if (s->flags & KDL_SEG_DATA_FD)
+		return kdl_check_data_range(s, data_limit);
+	if (offset_in_page(s->vaddr) != offset_in_page(s->offset))
+		return -EINVAL;
 	if (check_add_overflow(s->offset, s->filesz, &fend) ||
 	    check_add_overflow(fend, req->src_off, &fend) || fend > src_limit)
 		return -EINVAL;
 	return 0;
 }
 
-static int kdl_check_segments(struct kdl_req *req, u64 src_limit)
+static int kdl_check_segments(struct kdl_req *req, u64 src_limit,
+			      u64 data_limit)
 {
 	u64 prev_end = 0;
 	unsigned int i;
@@ -113,7 +133,8 @@ static int kdl_check_segments(struct kdl_req *req, u64 src_limit)
 	for (i = 0; i < req->map->nr_segments; i++) {
 		const struct kdl_segment *s = &req->segs[i];
 
-		ret = kdl_check_segment(req, s, prev_end, src_limit);
+		ret = kdl_check_segment(req, s, prev_end, src_limit,
+					data_limit);
 		if (ret)
 			return ret;
 		prev_end = PAGE_ALIGN(s->vaddr + s->memsz);
@@ -207,10 +228,44 @@ static int kdl_check_source(struct kdl_req *req, u64 *limit)
 	return 0;
 }
 
+/*
+ * KDL_SEG_DATA_FD: the file of already-relocated pages (a relocation
+ * cache entry).  Only a VER1 struct has data_fd.  Mirrors are refused:
+ * their writable segments are shmem copies of the source, so the data
+ * file's pages would not be mapped at all; an address source is refused
+ * to keep one way of naming files.  Sets @limit to the file's size (0
+ * when no segment uses it, and data_fd is then ignored).
+ */
+static int kdl_check_data(struct kdl_req *req, u64 *limit)
+{
+	const struct kdl_map *m = req->map;
+	bool used = false;
+	struct file *f;
+	unsigned int i;
+
+	*limit = 0;
+	for (i = 0; i < m->nr_segments; i++)
+		if (req->segs[i].flags & KDL_SEG_DATA_FD)
+			used = true;
+	if (!used)
+		return 0;
+	if (m->size < KDL_MAP_SIZE_VER1 ||
+	    (m->flags & (KDL_MAP_MIRROR | KDL_MAP_SRC_ADDR)))
+		return -EINVAL;
+	f = kdl_src_from_fd(m->data_fd);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	req->data = f;
+	*limit = i_size_read(file_inode(f));
+	return 0;
+}
+
 /**
  * kdl_req_init() - validate @map and build @req from it.
- * @req: zeroed by the caller; on success owns the segments and the source.
- * @map: the request, already copied in (size and tail checked).
+ * @req: zeroed by the caller; on success owns the segments, the source
+ *       and, when a segment uses it, data_fd's file.
+ * @map: the request, already copied in (size and tail checked); @map->size
+ *       is the caller's size, which tells whether it has data_fd.
  *
  * Every check happens here, before anything is mapped.  On error @req
  * holds whatever was set up so far; kdl_req_destroy() releases it.
@@ -218,12 +273,12 @@ static int kdl_check_source(struct kdl_req *req, u64 *limit)
 int kdl_req_init(struct kdl_req *req, struct kdl_map *map)
 {
 	const struct kdl_map *m = map;
-	u64 limit;
+	u64 limit, data_limit;
 	int ret;
 
 	req->map = map;
 	if ((m->flags & ~KDL_MAP_ALL_FLAGS) ||
-	    memchr_inv(m->reserved, 0, sizeof(m->reserved)))
+	    memchr_inv(m->reserved, 0, sizeof(m->reserved)) || m->reserved2)
 		return -EINVAL;
 	if (!m->nr_segments || m->nr_segments > KDL_MAX_SEGMENTS)
 		return -EINVAL;
@@ -252,11 +307,16 @@ int kdl_req_init(struct kdl_req *req, struct kdl_map *map)
 	ret = kdl_check_source(req, &limit);
 	if (ret)
 		return ret;
-	return kdl_check_segments(req, limit);
+	ret = kdl_check_data(req, &data_limit);
+	if (ret)
+		return ret;
+	return kdl_check_segments(req, limit, data_limit);
 }
 
 void kdl_req_destroy(struct kdl_req *req)
 {
+	if (req->data)
+		fput(req->data);
 	if (req->src)
 		fput(req->src);
 	kfree(req->segs);

@@ -141,8 +141,8 @@ M(segments_share_a_page, { s[1].vaddr = PG + 0x40;
 			   s[1].offset = 2 * PG + 0x40; });
 #define ERR_unknown_prot_bit EINVAL
 M(unknown_prot_bit, s[0].prot |= 0x8);
-#define ERR_segment_flags_nonzero EINVAL
-M(segment_flags_nonzero, s[1].flags = 1);
+#define ERR_unknown_segment_flag EINVAL
+M(unknown_segment_flag, s[1].flags = ~KDL_SEG_ALL_FLAGS);
 #define ERR_segment_past_eof EINVAL
 M(segment_past_eof, s[1].filesz = 3 * PG);
 #define ERR_file_base_past_eof EINVAL

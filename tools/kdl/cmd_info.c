@@ -12,7 +12,7 @@
 #include "cli.h"
 
 static const char *const feature_names[] = {
-	"map", "mirror", "src-addr", "batch", "uring-cmd",
+	"map", "mirror", "src-addr", "batch", "uring-cmd", "data-fd",
 };
 
 static void print_module(void)

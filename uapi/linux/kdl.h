@@ -16,6 +16,7 @@
 #include <linux/types.h>
 
 #define KDL_DEVICE_PATH		"/dev/kdl"
+/* Changes only with an incompatible change; additions are KDL_FEAT_* bits. */
 #define KDL_ABI_VERSION		1
 
 /* Feature bits reported by KDL_IOC_QUERY. */
@@ -71,8 +72,8 @@ struct kdl_query {
  * does not apply, and all of those pages must lie inside data_fd's size.
  * They are mapped as they are: the bytes after filesz on the last page
  * are data_fd's (a relocation cache stores them as zero) and the module
- * never writes them, so the pages stay clean and shared with the page
- * cache until the process writes them.  Whole pages past it up to memsz
+ * never writes them, so the pages stay the page cache's own, shared, not
+ * copied, until the process writes them.  Whole pages past it up to memsz
  * are anonymous zero pages, as for any segment.  @filesz must not be 0.
  * Breaking one of these rules is EINVAL; data_fd gets the errnos of @fd
  * (EBADF, ENODEV, EACCES, and EPERM when mmap refuses it: noexec, LSM).
@@ -146,10 +147,10 @@ struct kdl_segment {
  * breaks a rule; E2BIG struct larger than a page or non-zero unknown
  * tail; EFAULT bad pointer; EBADF bad fd or data_fd; ENODEV source or
  * data_fd not a regular file; EACCES source or data_fd not readable;
- * EPERM fd used from another mm, or
- * mmap refused (noexec, LSM, seal); ENOMEM no room in the window;
- * EEXIST FIXED_NOREPLACE/MIRROR_NOREPLACE range busy.  On any error
- * nothing is left mapped in the span or the mirror span.
+ * EPERM fd used from another mm, or mmap refused (noexec, LSM, seal);
+ * ENOMEM no room in the window; EEXIST FIXED_NOREPLACE/MIRROR_NOREPLACE
+ * range busy.  On any error nothing is left mapped in the span or the
+ * mirror span.
  */
 struct kdl_map {
 	__u32 size;

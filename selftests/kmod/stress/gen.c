@@ -79,6 +79,9 @@ void gen_valid(struct worker *w, struct rng *g, struct mreq *r,
 	r->edge = -1;
 	r->live = 0;
 	r->m.size = sizeof(r->m);
+	/* ignored until a segment has KDL_SEG_DATA_FD (a random flag may) */
+	r->m.data_fd = S->sfd_img_ro;
+	r->data_file = F_NONE;
 	r->cmd = 0;
 	memset(r->tail, 0, sizeof(r->tail));
 

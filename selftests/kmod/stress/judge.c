@@ -152,9 +152,42 @@ const struct fd_entry *fd_lookup(int fd)
 	return NULL;
 }
 
+/* What the segments take from data_fd (KDL_SEG_DATA_FD), once judged. */
+struct data_use {
+	bool any;			/* a segment has the flag */
+	bool any_file;			/* one of them maps data_fd */
+	bool limit_known;
+	uint64_t limit;			/* data_fd's size */
+	int file;			/* F_*, F_NONE: not a known file */
+};
+
+/*
+ * A KDL_SEG_DATA_FD segment: its whole file pages at the page-aligned
+ * absolute offset of data_fd.  The kernel looks at the range only once
+ * vaddr + memsz is inside the span; when it is not, that is the
+ * violation, and this one may be computed anyway.
+ */
+static void judge_data_range(const struct kdl_segment *s,
+			     const struct data_use *d, struct expect *x)
+{
+	uint64_t fend, len, end;
+
+	if (!s->filesz || s->offset % PG) {
+		V(x, EINVAL);
+		return;
+	}
+	if (!d->limit_known || __builtin_add_overflow(s->vaddr, s->filesz, &fend) ||
+	    fend > ~0UL - PG)
+		return;
+	len = PAGE_UP(fend) - PAGE_DOWN(s->vaddr);
+	if (__builtin_add_overflow(s->offset, len, &end) || end > d->limit)
+		V(x, EINVAL);
+}
+
 static void judge_segments(const struct kdl_map *m,
 			   const struct kdl_segment *segs, uint64_t src_off,
-			   bool limit_known, uint64_t limit, struct expect *x,
+			   bool limit_known, uint64_t limit,
+			   struct data_use *d, struct expect *x,
 			   bool *any_file)
 {
 	uint64_t prev_end = 0, end, fend;
@@ -163,16 +196,25 @@ static void judge_segments(const struct kdl_map *m,
 	for (i = 0; i < m->nr_segments; i++) {
 		const struct kdl_segment *s = &segs[i];
 
-		if (s->flags || (s->prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
+		if ((s->flags & ~KDL_SEG_ALL_FLAGS) ||
+		    (s->prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
 			V(x, EINVAL);
 		if (!s->memsz || s->filesz > s->memsz)
-			V(x, EINVAL);
-		if (s->vaddr % PG != s->offset % PG)
 			V(x, EINVAL);
 		if (__builtin_add_overflow(s->vaddr, s->memsz, &end) ||
 		    end > m->span)
 			V(x, EINVAL);
 		if (PAGE_DOWN(s->vaddr) < prev_end)
+			V(x, EINVAL);
+		prev_end = PAGE_UP(s->vaddr + s->memsz);
+		if (s->flags & KDL_SEG_DATA_FD) {
+			/* neither file_base nor the source's size apply */
+			judge_data_range(s, d, x);
+			if (s->filesz)
+				d->any_file = true;
+			continue;
+		}
+		if (s->vaddr % PG != s->offset % PG)
 			V(x, EINVAL);
 		if (limit_known &&
 		    (__builtin_add_overflow(s->offset, s->filesz, &fend) ||
@@ -181,7 +223,59 @@ static void judge_segments(const struct kdl_map *m,
 			V(x, EINVAL);
 		if (s->filesz)
 			*any_file = true;
-		prev_end = PAGE_UP(s->vaddr + s->memsz);
+	}
+}
+
+/* The errnos an fd gives as the source or as data_fd (the header's). */
+static int judge_fd(const struct worker *w, int fd, struct expect *x)
+{
+	const struct fd_entry *f = fd_lookup(fd);
+
+	if (fd == w->fd) {
+		V(x, ENODEV);		/* its own /dev/kdl */
+	} else if (!f) {
+		if (fd < 0 || fd >= 900)
+			V(x, EBADF);
+		else
+			x->unknown = true;
+	} else if (!es_empty(&f->err)) {
+		if (es_empty(&x->viol))
+			x->line = __LINE__;
+		x->viol.w[0] |= f->err.w[0];
+		x->viol.w[1] |= f->err.w[1];
+		x->viol.w[2] |= f->err.w[2];
+	} else {
+		return f->file;
+	}
+	return F_NONE;
+}
+
+/*
+ * data_fd, when a segment has KDL_SEG_DATA_FD: only a VER1 struct has
+ * it, and neither a mirror nor an address source may come with it.
+ */
+static void judge_data_fd(const struct worker *w, const struct kdl_map *m,
+			  const struct kdl_segment *segs, struct data_use *d,
+			  struct expect *x)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr_segments; i++)
+		if (segs[i].flags & KDL_SEG_DATA_FD)
+			d->any = true;
+	if (!d->any)
+		return;
+	if (m->size < KDL_MAP_SIZE_VER1 ||
+	    (m->flags & (KDL_MAP_MIRROR | KDL_MAP_SRC_ADDR)))
+		V(x, EINVAL);
+	d->file = judge_fd(w, m->data_fd, x);
+	if (d->file == F_SHRINK) {
+		x->unknown = true;		/* its size changes */
+		es_add(&x->phase, EINVAL);
+		d->file = F_NONE;
+	} else if (d->file > F_ANON) {
+		d->limit = S->files[d->file].size;
+		d->limit_known = true;
 	}
 }
 
@@ -197,6 +291,7 @@ void judge_map(const struct worker *w, uintptr_t ua, struct expect *x,
 	uint64_t ts = S->task_size, top = 0, end, limit = 0, off = 0, src_off;
 	uint64_t align;
 	bool any_file = false, limit_known = false;
+	struct data_use d = { .file = F_NONE };
 	int file = F_NONE;
 	enum acc a;
 
@@ -205,7 +300,9 @@ void judge_map(const struct worker *w, uintptr_t ua, struct expect *x,
 			   offsetof(struct kdl_map, base), 8, x))
 		return;
 	place = m.flags & KDL_MAP_PLACEMENT_MASK;
-	if ((m.flags & ~KDL_MAP_ALL_FLAGS) || m.reserved[0] || m.reserved[1])
+	/* (a size below VER1 leaves reserved2 zero in the copy) */
+	if ((m.flags & ~KDL_MAP_ALL_FLAGS) || m.reserved[0] || m.reserved[1] ||
+	    m.reserved2)
 		V(x, EINVAL);
 	if (__builtin_popcount(place) != 1)
 		V(x, EINVAL);
@@ -271,24 +368,7 @@ void judge_map(const struct worker *w, uintptr_t ua, struct expect *x,
 		judge_src_addr(w, &m, x, &file, &off, &limit);
 		limit_known = file != F_NONE;
 	} else {
-		const struct fd_entry *f = fd_lookup(m.fd);
-
-		if (m.fd == w->fd) {
-			V(x, ENODEV);		/* its own /dev/kdl */
-		} else if (!f) {
-			if (m.fd < 0 || m.fd >= 900)
-				V(x, EBADF);
-			else
-				x->unknown = true;
-		} else if (!es_empty(&f->err)) {
-			if (es_empty(&x->viol))
-				x->line = __LINE__;
-			x->viol.w[0] |= f->err.w[0];
-			x->viol.w[1] |= f->err.w[1];
-			x->viol.w[2] |= f->err.w[2];
-		} else {
-			file = f->file;
-		}
+		file = judge_fd(w, m.fd, x);
 		if (file == F_SHRINK) {
 			x->unknown = true;		/* its size changes */
 			es_add(&x->phase, EINVAL);
@@ -311,10 +391,14 @@ void judge_map(const struct worker *w, uintptr_t ua, struct expect *x,
 			V(x, EFAULT);
 		else if (a == ACC_UNKNOWN)
 			x->unknown = true;
-		else
-			judge_segments(&m, (const struct kdl_segment *)(uintptr_t)
-				       m.segments, src_off, limit_known, limit, x,
-				       &any_file);
+		else {
+			const struct kdl_segment *segs =
+				(const struct kdl_segment *)(uintptr_t)m.segments;
+
+			judge_data_fd(w, &m, segs, &d, x);
+			judge_segments(&m, segs, src_off, limit_known, limit,
+				       &d, x, &any_file);
+		}
 	}
 	if (file > F_ANON && S->files[file].map_err && any_file) {
 		x->unmappable = true;
@@ -325,9 +409,19 @@ void judge_map(const struct worker *w, uintptr_t ua, struct expect *x,
 		 * reads (sysfs, procfs, a file shrinking) */
 		es_add(&x->phase, EIO);
 	}
+	/* data_fd's pages are mapped, never copied: no EIO */
+	if (d.file > F_ANON && S->files[d.file].map_err && d.any_file) {
+		x->unmappable = true;
+		es_add(&x->phase, S->files[d.file].map_err);
+		es_add(&x->phase, EPERM);
+	}
 	if (r) {
 		r->file = file > F_ANON && S->files[file].bytes ? file : F_NONE;
 		r->file_off = src_off;
+		r->data_file = d.file > F_ANON && S->files[d.file].bytes ?
+			       d.file : F_NONE;
+		if (d.any && r->data_file == F_NONE)
+			r->file = F_NONE;	/* the content is not known */
 	}
 }
 

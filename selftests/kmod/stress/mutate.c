@@ -85,6 +85,7 @@ MUT(flag_two_placements, 0, {
 MUT(flag_noreplace_alone, 0,
     m->flags = (m->flags & ~KDL_MAP_MIRROR) | KDL_MAP_MIRROR_NOREPLACE)
 MUT(reserved_nonzero, 0, m->reserved[rnd(g, 2)] = 1ULL << rnd(g, 64))
+MUT(reserved2_nonzero, 0, m->reserved2 = 1U << rnd(g, 32))
 /* counts and the segment array */
 MUT(nseg_zero, 0, m->nr_segments = 0)
 MUT(nseg_too_many, 0, {
@@ -247,6 +248,54 @@ MUT(seg_shares_a_page, 0, {
 })
 MUT(seg_prot_unknown, 0, any_seg(r, g)->prot |= 8U << rnd(g, 28))
 MUT(seg_flags_nonzero, 0, any_seg(r, g)->flags = 1U << rnd(g, 32))
+/*
+ * KDL_SEG_DATA_FD on one segment, or on all with file bytes: its pages
+ * from data_fd (mostly the image or the memfd, at times any fd of the
+ * pool) at a page of it; at times past its end, unaligned, or in a VER0
+ * struct.  Most lose their mirror and their address source, which
+ * refuse the flag (an address source becomes the image's fd: its file
+ * pages are then the image's at file_base, wherever that lands).
+ */
+static void data_seg(struct kdl_segment *s, struct rng *g)
+{
+	uint64_t pages;
+
+	if (!s->filesz)
+		s->filesz = 1;
+	if (s->memsz < s->filesz)
+		s->memsz = s->filesz;
+	s->flags |= KDL_SEG_DATA_FD;
+	pages = PAGE_UP(s->vaddr % PG + s->filesz) / PG;
+	if (pages > IMG_PAGES)
+		pages = IMG_PAGES;
+	s->offset = PG * rnd(g, IMG_PAGES - pages + 1 + (chance(g, 10) ? 3 : 0));
+	if (chance(g, 5))
+		s->offset += 1 + rnd(g, PG - 1);
+}
+
+MUT(seg_data_fd, 0, {
+	unsigned int i;
+
+	if (chance(g, 30)) {
+		for (i = 0; i < r->nseg; i++)
+			if (r->seg[i].filesz)
+				data_seg(&r->seg[i], g);
+	} else {
+		data_seg(any_seg(r, g), g);
+	}
+	if (chance(g, 20))
+		m->data_fd = S->fds[rnd(g, S->nfds)].fd;
+	else
+		m->data_fd = chance(g, 50) ? S->sfd_img_ro : S->files[F_MEMFD].fd;
+	if (chance(g, 5))
+		m->size = KDL_MAP_SIZE_VER0;
+	if (chance(g, 80))
+		m->flags &= ~(KDL_MAP_MIRROR | KDL_MAP_MIRROR_NOREPLACE);
+	if (m->flags & KDL_MAP_SRC_ADDR && chance(g, 80)) {
+		m->flags &= ~KDL_MAP_SRC_ADDR;
+		m->fd = S->sfd_img_ro;
+	}
+})
 MUT(seg_past_eof, 0, {
 	struct kdl_segment *s = any_seg(r, g);
 	s->offset = PAGE_UP(src_size(r)) + s->offset % PG + PG * rnd(g, 3);
@@ -400,6 +449,7 @@ const struct mutation mutations[] = {
 	MENT(size_tail_zero, 0), MENT(flag_unknown, 0),
 	MENT(flag_no_placement, 0), MENT(flag_two_placements, 0),
 	MENT(flag_noreplace_alone, 0), MENT(reserved_nonzero, 0),
+	MENT(reserved2_nonzero, 0),
 	MENT(nseg_zero, 0), MENT(nseg_too_many, 0), MENT(nseg_past_array, 0),
 	MENT(segs_run_into_fault, 0), MENT(segs_bad_pointer, 0),
 	MENT(segs_straddle, 0), MENT(segs_read_only, 0), MENT(span_zero, 0),
@@ -417,7 +467,7 @@ const struct mutation mutations[] = {
 	MENT(seg_beyond_span, 0), MENT(seg_vaddr_wraps, 0),
 	MENT(seg_offset_wraps, 0), MENT(seg_unsorted, 0),
 	MENT(seg_shares_a_page, 0), MENT(seg_prot_unknown, 0),
-	MENT(seg_flags_nonzero, 0), MENT(seg_past_eof, 0),
+	MENT(seg_flags_nonzero, 0), MENT(seg_data_fd, 0), MENT(seg_past_eof, 0),
 	MENT(fd_from_pool, 0), MENT(fd_own_kdl, 0), MENT(src_from_regions, 0),
 	MENT(src_unaligned, 0), MENT(src_len_zero, 0), MENT(src_wraps, 0),
 	MENT(src_kernel, 0), MENT(src_anonymous, 0),

@@ -71,12 +71,12 @@ bool check_view(struct worker *w, const struct mreq *r, uintptr_t view,
 		const char *which)
 {
 	static const uint8_t zero[4 * PG];
-	const struct file_info *f = &S->files[r->file];
 	const struct kdl_segment *segs = sent_segments(r);
 	unsigned int i;
 
 	for (i = 0; i < r->m.nr_segments; i++) {
 		const struct kdl_segment *s = &segs[i];
+		const struct file_info *f = &S->files[r->file];
 		uint64_t pstart = PAGE_DOWN(s->vaddr);
 		uint64_t fend = s->filesz ? s->vaddr + s->filesz : pstart;
 		uint64_t mend = PAGE_UP(s->vaddr + s->memsz);
@@ -86,6 +86,12 @@ bool check_view(struct worker *w, const struct mreq *r, uintptr_t view,
 
 		if (!(s->prot & PROT_READ))
 			continue;
+		/* KDL_SEG_DATA_FD: whole pages of data_fd, tail included */
+		if (s->flags & KDL_SEG_DATA_FD) {
+			f = &S->files[r->data_file];
+			foff = s->offset;
+			fend = PAGE_UP(fend);
+		}
 		if (memcmp(p, f->bytes + foff, fend - pstart)) {
 			for (j = 0; p[j] == f->bytes[foff + j]; j++)
 				;
@@ -98,7 +104,7 @@ bool check_view(struct worker *w, const struct mreq *r, uintptr_t view,
 		}
 		/* past filesz reads as zero when memsz is larger; with memsz
 		 * == filesz the rest of the page is the file's, as in ld.so */
-		if (s->memsz == s->filesz)
+		if (s->memsz == s->filesz || fend >= mend)
 			continue;
 		for (j = fend - pstart; j < mend - pstart; j += n) {
 			n = mend - pstart - j < sizeof(zero) ? mend - pstart - j :
@@ -121,27 +127,31 @@ bool check_view(struct worker *w, const struct mreq *r, uintptr_t view,
 /* Writable segments: private copies, or (mirrored) shared by both views. */
 static void check_writes(struct worker *w, const struct mreq *r, uintptr_t base)
 {
-	const struct file_info *f = &S->files[r->file];
 	const struct kdl_segment *segs = sent_segments(r);
 	uint64_t mirror = mirror_of(r, base);
 	unsigned int i;
 
 	for (i = 0; i < r->m.nr_segments; i++) {
 		const struct kdl_segment *s = &segs[i];
+		const struct file_info *f = &S->files[r->file];
 		volatile uint8_t *p = (volatile uint8_t *)(base + s->vaddr);
+		uint64_t foff = r->file_off + s->offset;
 		uint8_t old, b;
 
 		if ((s->prot & (PROT_READ | PROT_WRITE)) !=
 		    (PROT_READ | PROT_WRITE))
 			continue;
+		if (s->flags & KDL_SEG_DATA_FD) {
+			f = &S->files[r->data_file];
+			foff = s->offset + s->vaddr % PG;
+		}
 		old = *p;
 		*p = ~old;
 		if (mirror && *(volatile uint8_t *)(mirror + s->vaddr) != (uint8_t)~old)
 			fail(w, "mirror at %#lx: a store to segment %u is not seen "
 			     "through the other view", (unsigned long)mirror, i);
 		if (s->filesz && f->fd >= 0 &&
-		    (pread(f->fd, &b, 1, r->file_off + s->offset) != 1 ||
-		     b != f->bytes[r->file_off + s->offset]))
+		    (pread(f->fd, &b, 1, foff) != 1 || b != f->bytes[foff]))
 			fail(w, "image at %#lx: a store to segment %u reached the "
 			     "file %s", (unsigned long)base, i, f->name);
 		*p = old;
@@ -365,17 +375,18 @@ void describe(struct worker *w, const struct mreq *r)
 			      (unsigned long)r->seg[i].filesz,
 			      (unsigned long)r->seg[i].memsz, r->seg[i].prot,
 			      r->seg[i].flags);
-	fail(w, "  request: size %u flags %#x fd %d nr %u file_base %#lx src "
-	     "%#lx+%#lx span %#lx align %#lx window [%#lx, %#lx) fixed %#lx "
-	     "mirror %#lx segments %#lx loc %d/%d rsvd %#lx/%#lx edge %d; "
-	     "mutations:%s; segs:%s", m->size, m->flags, m->fd, m->nr_segments,
+	fail(w, "  request: size %u flags %#x fd %d data_fd %d nr %u file_base "
+	     "%#lx src %#lx+%#lx span %#lx align %#lx window [%#lx, %#lx) "
+	     "fixed %#lx mirror %#lx segments %#lx loc %d/%d rsvd %#lx/%#lx/%#x "
+	     "edge %d; mutations:%s; segs:%s", m->size, m->flags, m->fd,
+	     m->data_fd, m->nr_segments,
 	     (unsigned long)m->file_base, (unsigned long)m->src_addr,
 	     (unsigned long)m->src_len, (unsigned long)m->span,
 	     (unsigned long)m->align, (unsigned long)m->window_lo,
 	     (unsigned long)m->window_hi, (unsigned long)m->fixed_addr,
 	     (unsigned long)m->mirror_base, (unsigned long)m->segments, r->loc,
 	     r->seg_loc, (unsigned long)m->reserved[0],
-	     (unsigned long)m->reserved[1], r->edge, muts, segs);
+	     (unsigned long)m->reserved[1], m->reserved2, r->edge, muts, segs);
 }
 
 /* After a MAP (ioctl or uring, @fd): judge, count, record, check. */

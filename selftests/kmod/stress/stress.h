@@ -218,6 +218,7 @@ struct mreq {
 	bool seg_raw;			/* m.segments set by a mutation */
 	int file;			/* content of the image, F_NONE: unknown */
 	uint64_t file_off;		/* file offset of image file_base 0 */
+	int data_file;			/* of data_fd (KDL_SEG_DATA_FD), F_NONE */
 	uintptr_t live;			/* the source as mapped (SRC_ADDR) */
 	uintptr_t squat, squat_len;
 	bool squat_full;		/* the window, but for a short hole */
