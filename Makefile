@@ -251,8 +251,8 @@ $(B)/bench/kmod_%: bench/kmod_%.c uapi/linux/kdl.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -luring
 
-bench-kmod: module $(B)/bench/kmod_map_bench
-	tools/vm/run.sh -- $(B)/bench/kmod_map_bench
+bench-kmod: module $(B)/bench/kmod_map_bench $(B)/bench/cache_bench
+	tools/vm/run.sh --timeout 1800 -- env BUILD=$(abspath $(B)) bench/kmod_backends.sh
 
 vm-shell: all
 	tools/vm/run.sh --shell

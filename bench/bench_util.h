@@ -5,6 +5,7 @@
 #define KDL_BENCH_UTIL_H
 
 #include <link.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,50 @@ static inline const char *spawn_prog(const char *prog, char *const argv[])
 static inline const char *spawn(char *const argv[])
 {
 	return spawn_prog("/proc/self/exe", argv);
+}
+
+/* callgrind's client requests when valgrind's headers are there, else
+ * nothing (instructions are then not counted). */
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#else
+#define CALLGRIND_START_INSTRUMENTATION do { } while (0)
+#define CALLGRIND_STOP_INSTRUMENTATION do { } while (0)
+#define CALLGRIND_TOGGLE_COLLECT do { } while (0)
+#endif
+
+/* A private directory made from @tmpl ("/tmp/x-XXXXXX", changed in
+ * place, kept by the caller), removed at exit and on INT, TERM and HUP:
+ * the relocation cache a benchmark fills is never the user's. */
+static char *bench_private_dir_path;
+
+static inline void bench_private_dir_cleanup(void)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", bench_private_dir_path);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", bench_private_dir_path);
+}
+
+static inline void bench_private_dir_signal(int sig)
+{
+	(void)sig;	/* exec is async-signal safe */
+	execl("/bin/sh", "sh", "-c", "rm -rf \"$0\"; exit 130", bench_private_dir_path,
+	      (char *)NULL);
+	_exit(1);
+}
+
+static inline int bench_private_dir(char *tmpl)
+{
+	if (!mkdtemp(tmpl))
+		return -1;
+	bench_private_dir_path = tmpl;
+	atexit(bench_private_dir_cleanup);
+	signal(SIGINT, bench_private_dir_signal);
+	signal(SIGTERM, bench_private_dir_signal);
+	signal(SIGHUP, bench_private_dir_signal);
+	return 0;
 }
 
 #endif

@@ -46,13 +46,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#if __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
-#else
-#define CALLGRIND_START_INSTRUMENTATION do { } while (0)
-#define CALLGRIND_STOP_INSTRUMENTATION do { } while (0)
-#define CALLGRIND_TOGGLE_COLLECT do { } while (0)
-#endif
 
 #include "kdl.h"
 #include "bench_util.h"
@@ -197,21 +190,6 @@ struct result {
 
 static char self[PATH_MAX], tmpdir[] = "/tmp/kdl-cache-bench-XXXXXX", cglog[PATH_MAX + 16];
 
-static void cleanup(void)
-{
-	char cmd[64];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd))
-		fprintf(stderr, "cache_bench: could not remove %s\n", tmpdir);
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;	/* exec is async-signal safe */
-	execl("/bin/sh", "sh", "-c", "rm -rf \"$0\"; exit 130", tmpdir, (char *)NULL);
-	_exit(1);
-}
 
 /* One child of config @cfg (prime: KDL_CACHE=1), under callgrind if @cg;
  * 0, or -1 with the reason in @err. */
@@ -390,15 +368,11 @@ int main(int argc, char **argv)
 	if (runs < 1 || runs > MAX_RUNS)
 		return usage();
 	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (len < 0 || !mkdtemp(tmpdir)) {
+	if (len < 0 || bench_private_dir(tmpdir)) {
 		perror("cache_bench: setup");
 		return 1;
 	}
 	self[len] = '\0';
-	atexit(cleanup);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
 	setenv("XDG_CACHE_HOME", tmpdir, 1);
 	snprintf(cglog, sizeof(cglog), "%s/cg.log", tmpdir);
 	if (cg && system("valgrind --version >/dev/null 2>&1")) {

@@ -13,13 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
-#if __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
-#else
-#define CALLGRIND_START_INSTRUMENTATION do { } while (0)
-#define CALLGRIND_STOP_INSTRUMENTATION do { } while (0)
-#define CALLGRIND_TOGGLE_COLLECT do { } while (0)
-#endif
 
 #include "kdl.h"
 #include "bench_util.h"

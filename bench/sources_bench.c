@@ -294,21 +294,6 @@ struct result {
  * it; removed at exit and on SIGINT/TERM/HUP, as cache_bench does. */
 static char tmpdir[] = "/tmp/kdl-sources-bench.XXXXXX", cachedir[sizeof(tmpdir) + 16];
 
-static void cleanup(void)
-{
-	char cmd[sizeof(tmpdir) + 16];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd))
-		fprintf(stderr, "sources_bench: could not remove %s\n", tmpdir);
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;	/* exec is async-signal safe */
-	execl("/bin/sh", "sh", "-c", "rm -rf \"$0\"; exit 130", tmpdir, (char *)NULL);
-	_exit(1);
-}
 
 /* One child of case @cs with KDL_CACHE=@cache; its line, or NULL with the
  * reason in @r->err. */
@@ -576,14 +561,10 @@ int main(int argc, char **argv)
 		snprintf(kdl_default, sizeof(kdl_default), "%s/../tools/kdl", self_dir);
 		kdl = kdl_default;
 	}
-	if (!mkdtemp(tmpdir)) {
+	if (bench_private_dir(tmpdir)) {
 		perror("sources_bench: mkdtemp");
 		return 1;
 	}
-	atexit(cleanup);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
 	snprintf(cachedir, sizeof(cachedir), "%s/cache.XXXXXX", tmpdir);
 	if (!mkdtemp(cachedir)) {
 		perror("sources_bench: mkdtemp");

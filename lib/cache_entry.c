@@ -433,8 +433,9 @@ int kdl_ce_file_data_hash(const struct kdl_ce *ce, uint64_t *hash)
 	return 0;
 }
 
-/* mkdir -p of the user cache, 0700 for every directory it makes (XDG). */
-static int make_dir(const char *dir)
+/* mkdir -p: each directory it makes gets @mode whatever the umask says
+ * (0700 for the user cache, as XDG asks; 0755 for the system cache). */
+int kdl_ce_make_dir(const char *dir, mode_t mode)
 {
 	char p[PATH_MAX];
 	size_t n = strlen(dir);
@@ -442,15 +443,20 @@ static int make_dir(const char *dir)
 	if (n >= sizeof(p))
 		return -1;
 	memcpy(p, dir, n + 1);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
+	for (char *s = p + 1;; s++) {
+		char c = *s;
+
+		if (c && c != '/')
 			continue;
 		*s = 0;
-		if (mkdir(p, 0700) && errno != EEXIST)
+		if (!mkdir(p, mode))
+			chmod(p, mode);
+		else if (errno != EEXIST)
 			return -1;
+		if (!c)
+			return 0;
 		*s = '/';
 	}
-	return mkdir(p, 0700) && errno != EEXIST ? -1 : 0;
 }
 
 int kdl_ce_write(const char *dir, bool system, const char *name, const char *alt,
@@ -468,7 +474,7 @@ int kdl_ce_write(const char *dir, bool system, const char *name, const char *alt
 	int fd;
 
 	memcpy(h.magic, KDL_CE_MAGIC, 8);
-	if (!system && make_dir(dir))
+	if (!system && kdl_ce_make_dir(dir, 0700))
 		return -1;
 	if (!kdl_ce_dir_ok(dir, system, &why))
 		return -1;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "kdl_internal.h"
 
@@ -151,6 +152,9 @@ struct kdl_ce_content {
 	size_t data_len;
 	const char *boot_id;		/* marks it verified in this boot */
 };
+
+/* mkdir -p @dir, each directory made getting @mode whatever the umask. */
+KDL_HIDDEN int kdl_ce_make_dir(const char *dir, mode_t mode);
 
 /* Write @c as entry @name of @dir, and under @alt too (NULL: no other
  * name): a new file renamed into place, so a reader sees the old entry or

@@ -2,6 +2,8 @@
 #ifndef KDL_CLI_H
 #define KDL_CLI_H
 
+#include <stddef.h>
+
 struct kdl_cmd {
 	const char *name;
 	const char *help;
@@ -13,6 +15,26 @@ int cmd_run(int argc, char **argv);
 int cmd_ldd(int argc, char **argv);
 int cmd_pack(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
+
+/* The handles a walk of a dependency tree has met, each once (a tree
+ * larger than KDL_SEEN_MAX is cut short). */
+#define KDL_SEEN_MAX 1024
+struct kdl_seen {
+	void *h[KDL_SEEN_MAX];
+	size_t n;
+};
+
+/* 1 if @h was met before (or the set is full), else adds it and 0. */
+static inline int kdl_seen(struct kdl_seen *s, void *h)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->h[i] == h)
+			return 1;
+	if (s->n == KDL_SEEN_MAX)
+		return 1;
+	s->h[s->n++] = h;
+	return 0;
+}
 
 /* pack_check.c: "kdl pack --check ZIP"; exit status 0, 1 or 2. */
 int pack_check(const char *zip);

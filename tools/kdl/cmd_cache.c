@@ -26,7 +26,6 @@
 
 #define PAGE 4096ULL
 #define LIBKDL_SONAME "libkdl.so.0"
-#define MAX_SEEN 4096
 
 enum status { ST_OK, ST_STALE, ST_CORRUPT, ST_FOREIGN, ST_TEMP };
 
@@ -405,31 +404,15 @@ static int cache_clear(const char *dir)
 
 /* ---- build ---- */
 
-struct seen {
-	void *h[MAX_SEEN];
-	size_t n;
-};
-
-static bool was_seen(struct seen *s, void *h)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (s->h[i] == h)
-			return true;
-	if (s->n == MAX_SEEN)
-		return true;
-	s->h[s->n++] = h;
-	return false;
-}
-
 /* @h and the objects kdl loaded for it, each once, with what the cache
  * gave it; the process's own objects are never cached and not shown. */
-static void report_tree(void *h, struct seen *s)
+static void report_tree(void *h, struct kdl_seen *s)
 {
 	const char *file = "?";
 	int sys = 0, cached = 0;
 	size_t n = 0;
 
-	if (!h || was_seen(s, h))
+	if (!h || kdl_seen(s, h))
 		return;
 	if (kdl_info(h, KDL_INFO_SYSTEM, &sys) || sys)
 		return;
@@ -449,7 +432,7 @@ static void report_tree(void *h, struct seen *s)
  * cache).  The exit status. */
 static int child_load(const char *lib, bool report)
 {
-	static struct seen s;
+	static struct kdl_seen s;
 	const char *file = "?";
 	void *h = kdl_open(lib, RTLD_NOW, NULL);
 	int sys = 0;
@@ -503,33 +486,6 @@ static int load_in_child(const char *lib, const char *mode, const char *dir, boo
 	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
 }
 
-/* mkdir -p @dir with 0755 for what it makes: the system cache, readable
- * by everyone, writable by root. */
-static int make_system_dir(const char *dir)
-{
-	char p[PATH_MAX];
-	size_t n = strlen(dir);
-
-	if (n >= sizeof(p))
-		return -1;
-	memcpy(p, dir, n + 1);
-	for (char *s = p + 1; ; s++) {
-		char c = *s;
-
-		if (c && c != '/')
-			continue;
-		*s = 0;
-		/* The umask does not decide who may read the system cache. */
-		if (!mkdir(p, 0755))
-			chmod(p, 0755);
-		else if (errno != EEXIST)
-			return -1;
-		if (!c)
-			return 0;
-		*s = '/';
-	}
-}
-
 /* The directory build writes (NULL after a message), and for --system
  * what the children's KDL_CACHE_DIR must say. */
 static const char *build_dir(bool system, const char **child_dir)
@@ -546,7 +502,7 @@ static const char *build_dir(bool system, const char **child_dir)
 					"cache (%s)\n", dir);
 			return NULL;
 		}
-		if (make_system_dir(dir)) {
+		if (kdl_ce_make_dir(dir, 0755)) {
 			fprintf(stderr, "kdl cache build: %s: %s\n", dir, strerror(errno));
 			return NULL;
 		}

@@ -6,24 +6,8 @@
 #include "kdl.h"
 #include "cli.h"
 
-#define MAX_SEEN 1024
 
-struct seen {
-	void *h[MAX_SEEN];
-	size_t n;
-};
-
-static int was_seen(struct seen *s, void *h)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (s->h[i] == h)
-			return 1;
-	if (s->n < MAX_SEEN)
-		s->h[s->n++] = h;
-	return 0;
-}
-
-static void print_tree(void *h, const char *needed, int depth, struct seen *s)
+static void print_tree(void *h, const char *needed, int depth, struct kdl_seen *s)
 {
 	const char *file = "?";
 	uintptr_t range[2] = { 0, 0 };
@@ -34,7 +18,7 @@ static void print_tree(void *h, const char *needed, int depth, struct seen *s)
 	kdl_info(h, KDL_INFO_FILE, &file);
 	kdl_info(h, KDL_INFO_SYSTEM, &sys);
 	kdl_info(h, KDL_INFO_RANGE, range);
-	again = was_seen(s, h);
+	again = kdl_seen(s, h);
 	printf("%*s%s => %s (%s 0x%lx)%s\n", depth * 4, "", needed, file,
 	       sys ? "process's copy," : "loaded by kdl at", (unsigned long)range[0],
 	       again && !sys ? " [see above]" : "");
@@ -51,7 +35,7 @@ static void print_tree(void *h, const char *needed, int depth, struct seen *s)
 
 int cmd_ldd(int argc, char **argv)
 {
-	static struct seen s;
+	static struct kdl_seen s;
 	void *h;
 
 	if (argc != 2) {
