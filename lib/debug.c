@@ -77,10 +77,20 @@ static int find_dt_debug(struct dl_phdr_info *info, size_t size, void *data)
  * to write. */
 static bool glibc_has_r_next(void)
 {
-	unsigned int major = 0, minor = 0;
+	const char *v = gnu_get_libc_version();
+	unsigned int n[2] = { 0, 0 };
 
-	return sscanf(gnu_get_libc_version(), "%u.%u", &major, &minor) == 2 &&
-	       (major > 2 || (major == 2 && minor >= 35));
+	/* By hand, not sscanf or strtoul: their code and locale tables are
+	 * pages a fresh process would fault in for two numbers. */
+	for (int i = 0; i < 2; i++, v++) {
+		if (*v < '0' || *v > '9')
+			return false;
+		for (; *v >= '0' && *v <= '9' && n[i] < 1000; v++)
+			n[i] = n[i] * 10 + (unsigned int)(*v - '0');
+		if (!i && *v != '.')
+			return false;
+	}
+	return n[0] > 2 || (n[0] == 2 && n[1] >= 35);
 }
 
 /* Does ld.so carry rtld stap probes?  Then gdb uses them, never r_brk, and

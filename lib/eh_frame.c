@@ -62,14 +62,16 @@ static void *unwinder_sym(const char *name)
 	struct kdl_symref r;
 	const Elf64_Sym *s;
 
-	if (!g) {
-		void *v = dlsym(RTLD_DEFAULT, name);
-
-		if (!v)
-			dlerror();	/* not the caller's error to find later */
-		return v;
-	}
 	kdl_symref_init(&r, name, NULL);
+	if (!g) {
+		/* The process's global scope, as dlsym(RTLD_DEFAULT) would
+		 * search it -- but a miss (a C program: no libgcc_s) costs no
+		 * dlerror(), whose message glibc formats through gettext and
+		 * asprintf, four page faults in a fresh process. */
+		struct kdl_def d;
+
+		return kdl_lookup(NULL, &r, NULL, 0, &d) ? NULL : (void *)kdl_sym_value(d.obj, d.sym);
+	}
 	s = kdl_sym_in(g, &r);
 	return s ? (void *)kdl_sym_value(g, s) : NULL;
 }
