@@ -21,6 +21,7 @@ struct probe_args {
 	const char *glibc_first;	/* dlopen()ed by glibc before kdl_open */
 	uintptr_t squat;		/* mapped before kdl_open */
 	const struct kdl_load_args *args;
+	bool in_ns;			/* into a namespace of its own */
 };
 
 struct probe {
@@ -82,7 +83,21 @@ static void probe_child(const char *cache, const struct probe_args *a, struct pr
 		snprintf(p->err, sizeof(p->err), "squat: %m");
 		return;
 	}
-	h = kdl_open(a->lib, RTLD_NOW, a->args);
+	if (a->in_ns) {
+		struct kdl_ns_config cfg = { .size = sizeof(cfg), .name = "cache-test" };
+		static struct kdl_load_args ns_args = { .size = sizeof(ns_args) };
+
+		if (a->args)
+			ns_args = *a->args;
+		ns_args.ns = kdl_ns_create(&cfg);
+		if (!ns_args.ns) {
+			snprintf(p->err, sizeof(p->err), "kdl_ns_create: %s", kdl_error());
+			return;
+		}
+		h = kdl_open(a->lib, RTLD_NOW, &ns_args);
+	} else {
+		h = kdl_open(a->lib, RTLD_NOW, a->args);
+	}
 	if (!h) {
 		snprintf(p->err, sizeof(p->err), "kdl_open: %s", kdl_error());
 		return;
@@ -561,6 +576,26 @@ TEST_F(cache, a_window_load_is_cached_inside_its_window)
 	EXPECT_EQ(p1.start, p2.start);
 	EXPECT_GE(p2.start, args.window_lo);
 	EXPECT_LE(p2.end, args.window_hi);
+}
+
+TEST_F(cache, a_namespace_load_is_cached_for_its_scope)
+{
+	struct probe def, p1, p2;
+
+	def = run_probe(self->cache, &self->a);
+	self->a.in_ns = true;
+	p1 = run_probe(self->cache, &self->a);
+	EXPECT_VALUES(p1, 1, 1, 1);
+	/* Another scope (an isolated namespace): not the default one's entry. */
+	EXPECT_FALSE(p1.cached);
+	p2 = run_probe(self->cache, &self->a);
+	EXPECT_VALUES(p2, 1, 1, 1);
+	EXPECT_TRUE(p2.cached);
+	EXPECT_TRUE(p2.dep_cached);
+	EXPECT_EQ(def.start, p2.start);
+	/* Both scopes keep their entries. */
+	self->a.in_ns = false;
+	EXPECT_TRUE(run_probe(self->cache, &self->a).cached);
 }
 
 TEST_F(cache, no_cache_flag_neither_uses_nor_writes)
