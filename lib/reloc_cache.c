@@ -400,9 +400,13 @@ static const struct kdl_ce_id *process_id(const struct kdl_obj *p)
 		cap = nc;
 	}
 	memo[n].o = p;
-	memo[n].ok = p->path[0] == '/' && !stat(p->path, &st);
-	if (memo[n].ok)
+	/* Its build-id, read where glibc mapped it (no system call), else
+	 * its file's. */
+	memo[n].ok = p->map.start && kdl_ce_self_id((const void *)p->map.start, &memo[n].id);
+	if (!memo[n].ok && p->path[0] == '/' && !stat(p->path, &st)) {
 		kdl_ce_id_from_stat(&memo[n].id, &st, 0);
+		memo[n].ok = true;
+	}
 	return memo[n++].ok ? &memo[n - 1].id : NULL;
 }
 
