@@ -100,11 +100,11 @@ const char *kdl_ce_dir(enum kdl_ce_dir which)
 
 	if (which == KDL_CE_SYSTEM) {
 		e = getenv("KDL_CACHE_SYSTEM_DIR");
-		return e && *e ? e : SYSTEM_DIR;
+		return e && *e ? (e[0] == '/' ? e : NULL) : SYSTEM_DIR;
 	}
 	e = getenv("KDL_CACHE_DIR");
 	if (e && *e)
-		return e;
+		return e[0] == '/' ? e : NULL;	/* never relative to the cwd */
 	e = getenv("XDG_CACHE_HOME");
 	/* The XDG rule: a relative $XDG_CACHE_HOME is ignored. */
 	if (e && e[0] == '/') {

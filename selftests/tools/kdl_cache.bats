@@ -65,6 +65,9 @@ with open(sys.argv[1], "r+b") as f:
 	[ "$output" = "/h/.cache/kdl" ]
 	run -1 env -u KDL_CACHE_DIR -u XDG_CACHE_HOME -u HOME "$KDL" cache dir
 	[[ "$output" == *"no user cache directory"* ]]
+	# A relative KDL_CACHE_DIR would follow the cwd: no user cache.
+	run -1 env KDL_CACHE_DIR=rel "$KDL" cache dir
+	[[ "$output" == *"no user cache directory"* ]]
 	run "$KDL" cache dir --system
 	[ "$output" = "$work/system/kdl" ]
 	run env -u KDL_CACHE_SYSTEM_DIR "$KDL" cache dir --system
