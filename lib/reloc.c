@@ -499,8 +499,9 @@ static int replay(struct reloc_ctx *c, const uint32_t *fix, size_t nfix)
 {
 	const struct kdl_obj *o = c->o;
 
+	/* The main pass counts what the later ones have to do. */
 	for (enum pass p = PASS_MAIN; p <= PASS_TPOFF; p++)
-		for (size_t i = 0; i < nfix; i++)
+		for (size_t i = 0; i < nfix && (p == PASS_MAIN || c->nlater[p]); i++)
 			if (apply(c, fix[i] < o->nrela ? &o->rela[fix[i]] : &o->jmprel[fix[i] - o->nrela],
 				  p, fix[i]))
 				return -1;

@@ -619,7 +619,7 @@ TEST_F(cache, no_cache_flag_neither_uses_nor_writes)
  */
 struct dump {
 	int ok, cached;
-	char err[200];
+	char err[1024];
 	uintptr_t start;
 };
 
@@ -637,6 +637,11 @@ static void dump_child(const char *cache, const char *lib, const char *const *ke
 	int fd, ofd;
 
 	setenv("KDL_CACHE_DIR", cache, 1);
+	/* Why an object was not placed or not cached, for the message. */
+	snprintf(entry, sizeof(entry), "%s/../dump.log", cache);
+	setenv("KDL_CACHE_LOG", "1", 1);
+	if (!freopen(entry, "w", stderr))
+		abort();
 	for (; keep && *keep; keep++)
 		if (!kdl_open(*keep, RTLD_NOW, NULL)) {
 			snprintf(d->err, sizeof(d->err), "keep: %s", kdl_error());
@@ -652,7 +657,17 @@ static void dump_child(const char *cache, const char *lib, const char *const *ke
 	d->start = r[0];
 	if (entry_of(cache, r[0], entry, sizeof(entry)) || (fd = open(entry, O_RDONLY)) < 0 ||
 	    pread(fd, &hd, sizeof(hd), 0) != sizeof(hd) || hd.nseg > KDL_CE_MAX_SEGS) {
-		snprintf(d->err, sizeof(d->err), "no entry at 0x%lx", r[0]);
+		char log[4096] = "";
+		FILE *f;
+
+		fflush(stderr);
+		snprintf(entry, sizeof(entry), "%s/../dump.log", cache);
+		if ((f = fopen(entry, "r"))) {
+			log[fread(log, 1, sizeof(log) - 1, f)] = 0;
+			fclose(f);
+		}
+		snprintf(d->err, sizeof(d->err), "no entry at 0x%lx; KDL_CACHE_LOG: %.900s", r[0],
+			 strlen(log) > 900 ? log + strlen(log) - 900 : log);
 		return;
 	}
 	strs = hd.key_len + hd.scope_len + hd.path_len + 1;
