@@ -13,6 +13,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
 suite=${1:?usage: run.sh host|vm|threads}
+export KDL_SUITE=$suite	# a test may leave to one suite what another covers
 
 # run_prog NAME CMD [ARG...]
 run_prog() {
