@@ -46,6 +46,11 @@ KDL_HIDDEN int kdl_map_user(const struct kdl_elf *e, const struct kdl_src *src,
 			    const struct kdl_placement *pl, struct kdl_mapping *m,
 			    const char *name);
 KDL_HIDDEN void kdl_unmap_user(struct kdl_mapping *m);
+/* Map PT_LOAD @l of an image at @bias over what is there (either
+ * backend's span): its file pages from @src, or from src->data_fd at
+ * @data_off unless that is KDL_NO_DATA, then its zero-filled tail. */
+KDL_HIDDEN int kdl_map_segment(const struct kdl_elf_load *l, uint64_t data_off,
+			       const struct kdl_src *src, uintptr_t bias, const char *name);
 KDL_HIDDEN int kdl_map_kernel(const struct kdl_elf *e, const struct kdl_src *src,
 			      const struct kdl_placement *pl, struct kdl_mapping *m,
 			      const char *name);

@@ -87,8 +87,8 @@ static void *reserve_window(size_t len, uint64_t align, uint64_t lo, uint64_t hi
  * tail after filesz is zero there already, and writing it would dirty
  * a page meant to stay clean and shared.
  */
-static int map_segment(const struct kdl_elf_load *l, uint64_t data_off,
-		       const struct kdl_src *src, uintptr_t bias, const char *name)
+int kdl_map_segment(const struct kdl_elf_load *l, uint64_t data_off,
+		    const struct kdl_src *src, uintptr_t bias, const char *name)
 {
 	uintptr_t start = bias + PAGE_DOWN(l->vaddr);
 	uintptr_t file_end = bias + l->vaddr + l->filesz;
@@ -286,7 +286,7 @@ int kdl_map_user(const struct kdl_elf *e, const struct kdl_src *src,
 		return 0;
 	}
 	for (unsigned int i = 0; i < e->nload; i++) {
-		if (map_segment(&e->load[i], src->data_off ? src->data_off[i] : KDL_NO_DATA,
+		if (kdl_map_segment(&e->load[i], src->data_off ? src->data_off[i] : KDL_NO_DATA,
 				src, m->bias, name)) {
 			kdl_unmap_user(m);
 			return -1;

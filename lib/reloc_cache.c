@@ -294,23 +294,17 @@ static int restore(struct kdl_obj *o, int fd, uint64_t base)
 {
 	struct kdl_cache_obj *c = o->cache;
 	const struct kdl_elf *e = o->elf;
+	const struct kdl_src src = { .fd = fd, .base = base };
 
 	for (unsigned int i = 0; i < e->nload; i++) {
 		const struct kdl_elf_load *l = &e->load[i];
-		uintptr_t start = o->map.bias + PAGE_DOWN(l->vaddr);
-		uintptr_t file_end = o->map.bias + l->vaddr + l->filesz;
 
 		/* Every writable segment: some may hold a second entry's
 		 * pages, or a part of them. */
 		if (!(l->flags & PF_W) || !l->filesz)
 			continue;
-		if (mmap((void *)start, PAGE_UP(file_end) - start, kdl_prot(l->flags),
-			 MAP_PRIVATE | MAP_FIXED, fd, base + PAGE_DOWN(l->offset)) == MAP_FAILED) {
-			kdl_set_error("%s: mapping its own pages back over a cache entry's: %s",
-				      o->name, strerror(errno));
+		if (kdl_map_segment(l, KDL_NO_DATA, &src, o->map.bias, o->name))
 			return -1;
-		}
-		memset((void *)file_end, 0, PAGE_UP(file_end) - file_end);
 		c->data_off[i] = KDL_NO_DATA;
 	}
 	kdl_ce_close(&c->ce);
