@@ -249,12 +249,15 @@ static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, enum pass pass, uin
 		 * block resolves to a constant offset; any other to a
 		 * tls_index, kdl's or glibc's module id alike. */
 		const struct kdl_obj *m = tls_module(o, symidx, &def, type);
-		uint64_t off = (symidx ? def.sym->st_value : 0) + a;
 		struct kdl_tls_index *ti;
 		intptr_t base;
+		uint64_t off;
 
+		/* Checked first: an undefined weak symbol has no definition
+		 * to read the offset from (and no module). */
 		if (!m)
 			return -1;
+		off = (symidx ? def.sym->st_value : 0) + a;
 		if (kdl_tls_static_base(m, &base)) {
 			((unaligned_u64 *)where)[0] = (uintptr_t)kdl_tlsdesc_static;
 			((unaligned_u64 *)where)[1] = base + off;
