@@ -232,7 +232,7 @@ static size_t meta_len(const struct kdl_ce_header *h)
 	size_t strs = (size_t)h->key_len + h->scope_len + h->path_len + 1;
 
 	return ((strs + 7) & ~(size_t)7) + h->nseg * sizeof(struct kdl_ce_seg) +
-	       h->nfix * sizeof(uint32_t);
+	       h->nfix * (sizeof(uint32_t) + sizeof(struct kdl_ce_bind));
 }
 
 static const char *check_header(const struct kdl_ce_header *h, uint64_t size)
@@ -244,7 +244,7 @@ static const char *check_header(const struct kdl_ce_header *h, uint64_t size)
 	if (h->file_size != size)
 		return "truncated or grown since it was written";
 	if (h->key_len > KDL_CE_MAX_META || h->scope_len > KDL_CE_MAX_META ||
-	    h->path_len > PATH_MAX || h->nseg > KDL_CE_MAX_SEGS || h->nfix > KDL_CE_MAX_META / 4 ||
+	    h->path_len > PATH_MAX || h->nseg > KDL_CE_MAX_SEGS || h->nfix > KDL_CE_MAX_META / 16 ||
 	    meta_len(h) > KDL_CE_MAX_META)
 		return "tables out of bounds";
 	if (h->data_start % PAGE || h->data_start < sizeof(*h) + meta_len(h) ||
@@ -333,6 +333,7 @@ int kdl_ce_open(const char *dir, bool system, const char *name, const void *key,
 	ce->path = (char *)ce->scope + ce->h.scope_len;
 	ce->seg = (const void *)((char *)ce->meta + ((strs + 7) & ~(size_t)7));
 	ce->fix = (const void *)(ce->seg + ce->h.nseg);
+	ce->bind = (const void *)(ce->fix + ce->h.nfix);
 	if (ce->path[ce->h.path_len] || strlen(ce->path) != ce->h.path_len) {
 		*why = "bad path string";
 		goto fail;
@@ -484,6 +485,7 @@ int kdl_ce_write(const char *dir, bool system, const char *name, const char *alt
 	h.path_len = c->path ? strlen(c->path) : 0;
 	h.nseg = c->nseg;
 	h.nfix = c->nfix;
+	h.nsyms = c->nsyms;
 	if (c->nseg > KDL_CE_MAX_SEGS || h.path_len > PATH_MAX)
 		return -1;
 	mlen = meta_len(&h);
@@ -505,8 +507,11 @@ int kdl_ce_write(const char *dir, bool system, const char *name, const char *alt
 		segs[i] = c->seg[i];
 		segs[i].off += h.data_start;
 	}
-	if (c->nfix)
+	if (c->nfix) {
 		memcpy(segs + c->nseg, c->fix, c->nfix * sizeof(uint32_t));
+		memcpy((uint32_t *)(segs + c->nseg) + c->nfix, c->bind,
+		       c->nfix * sizeof(struct kdl_ce_bind));
+	}
 	h.meta_hash = meta_hash(&h, meta, mlen);
 	h.data_hash = kdl_ce_hash_iov(&(struct iovec){ (void *)c->data, c->data_len }, 1);
 	pad = h.data_start - sizeof(h);

@@ -13,7 +13,7 @@
 #include "kdl_internal.h"
 
 #define KDL_CE_MAGIC	"KDLRCE\0"	/* 8 bytes with the NUL */
-#define KDL_CE_VERSION	1u
+#define KDL_CE_VERSION	2u
 #define KDL_CE_MAX_META	(1u << 24)	/* key, scope, tables: 16 MiB at most */
 #define KDL_CE_MAX_SEGS	16
 #define KDL_CE_NAME_LEN	32		/* hex digest of the object key */
@@ -53,7 +53,8 @@ struct kdl_ce_header {
 	uint64_t file_size;
 	uint64_t base;		/* the object's start address */
 	uint32_t key_len, scope_len, path_len, nseg;
-	uint32_t nfix, pad;
+	uint32_t nfix;
+	uint32_t nsyms;		/* the object's dynamic symbol count */
 	uint64_t data_start;	/* page aligned */
 	uint64_t data_len;
 	uint64_t meta_hash;
@@ -70,6 +71,19 @@ struct kdl_ce_seg {
 	uint64_t off;		/* in the entry file, page aligned */
 };
 
+/*
+ * How a fixup's symbol was bound when the entry was written, so that a
+ * later process need not look it up by name (reloc_cache.c): definition
+ * @sym of the object at @obj in the entry's scope, or one of the values
+ * below; @hash is the name's GNU hash, which tells whether a process
+ * object searched before the definition may define it now.
+ */
+#define KDL_CE_BIND_NAME	0xffffffffu	/* look it up by name */
+#define KDL_CE_BIND_UNDEF	0xfffffffeu	/* an undefined weak reference */
+struct kdl_ce_bind {
+	uint32_t obj, sym, hash;
+};
+
 /* An entry opened and checked up to its pages (which the caller hashes
  * where it maps them). */
 struct kdl_ce {
@@ -80,6 +94,7 @@ struct kdl_ce {
 	const char *path;	/* the object's file when written (informative) */
 	const struct kdl_ce_seg *seg;
 	const uint32_t *fix;
+	const struct kdl_ce_bind *bind;	/* nfix of them */
 	bool system;		/* found in the system cache */
 	uint64_t mtime_s, mtime_ns;	/* the file's, when opened */
 };
@@ -147,7 +162,9 @@ struct kdl_ce_content {
 	const struct kdl_ce_seg *seg;	/* off relative to the first page */
 	size_t nseg;
 	const uint32_t *fix;
+	const struct kdl_ce_bind *bind;	/* nfix of them */
 	size_t nfix;
+	uint32_t nsyms;
 	const void *data;		/* the pages, segment after segment */
 	size_t data_len;
 	const char *boot_id;		/* marks it verified in this boot */

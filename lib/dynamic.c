@@ -11,6 +11,7 @@ struct dyn_ctx {
 	uintptr_t bias;
 	bool relocated;			/* d_ptr values already absolute */
 	const char *name;
+	size_t known_nsyms;		/* 0, or the count a cache entry recorded */
 };
 
 /* The address of a d_ptr table of @len bytes, or NULL with the error set
@@ -71,6 +72,13 @@ static int gnu_hash_tables(struct kdl_dyninfo *d, const struct dyn_ctx *c, uint6
 	if (!c->e) {
 		if (!d->nsyms)
 			d->nsyms = SIZE_MAX / sizeof(Elf64_Sym);
+		return 0;
+	}
+	/* Counted when the entry was written, from this very file: the
+	 * bucket pages stay untouched (the tables are still bounded by the
+	 * readable segments below). */
+	if (c->known_nsyms) {
+		d->nsyms = c->known_nsyms;
 		return 0;
 	}
 	/* One pass over the buckets: each names no symbol or a hashed one,
@@ -176,9 +184,10 @@ bad:
 
 int kdl_dyn_lookup_tables(struct kdl_dyninfo *d, const Elf64_Dyn *dyn, size_t ndyn,
 			  uintptr_t bias, bool relocated, const struct kdl_elf *e,
-			  const char *name)
+			  const char *name, size_t known_nsyms)
 {
-	struct dyn_ctx c = { .e = e, .bias = bias, .relocated = relocated, .name = name };
+	struct dyn_ctx c = { .e = e, .bias = bias, .relocated = relocated, .name = name,
+			     .known_nsyms = known_nsyms };
 	uint64_t strtab = 0, symtab = 0, hash = 0, gnu_hash = 0, versym = 0;
 	uint64_t verdef = 0, verneed = 0, syment = sizeof(Elf64_Sym);
 
@@ -216,7 +225,7 @@ int kdl_dyn_lookup_tables(struct kdl_dyninfo *d, const Elf64_Dyn *dyn, size_t nd
 	d->strtab = dyn_ptr_aligned(&c, strtab, d->strsz, "DT_STRTAB", 1);
 	if (!d->strtab)
 		return -1;
-	if (e && d->strsz && d->strtab[d->strsz - 1] != '\0') {
+	if (e && !known_nsyms && d->strsz && d->strtab[d->strsz - 1] != '\0') {
 		kdl_set_error("%s: DT_STRTAB does not end with a NUL", name);
 		return -1;
 	}
@@ -370,7 +379,8 @@ int kdl_dyn_read(struct kdl_obj *o, const struct kdl_elf *e)
 	if (!dyn)
 		return -1;
 	o->dynamic = dyn;
-	if (kdl_dyn_lookup_tables(&o->dyn, dyn, ndyn, o->bias, false, e, o->name))
+	if (kdl_dyn_lookup_tables(&o->dyn, dyn, ndyn, o->bias, false, e, o->name,
+				  o->known_nsyms))
 		return -1;
 	for (size_t i = 0; i < ndyn && dyn[i].d_tag != DT_NULL; i++) {
 		uint64_t v = dyn[i].d_un.d_val;

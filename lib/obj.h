@@ -101,6 +101,7 @@ struct kdl_obj {
 	uint64_t relro_start, relro_end;	/* absolute, page aligned */
 	uint64_t wr_lo, wr_hi;		/* first writable PT_LOAD, image vaddrs */
 	size_t nrelative;		/* DT_RELACOUNT: leading RELATIVE entries */
+	size_t known_nsyms;		/* a cache entry's count of dynsym, or 0 */
 	void **tlsdesc;			/* TLS descriptor arguments it owns */
 	size_t ntlsdesc, captlsdesc;
 	const void *eh_frame;		/* registered with the unwinder */
@@ -181,7 +182,8 @@ static inline const Elf64_Vernaux *vernaux_next(const Elf64_Vernaux *a)
 KDL_HIDDEN int kdl_dyn_read(struct kdl_obj *o, const struct kdl_elf *e);
 KDL_HIDDEN int kdl_dyn_lookup_tables(struct kdl_dyninfo *d, const Elf64_Dyn *dyn,
 				     size_t ndyn, uintptr_t bias, bool relocated,
-				     const struct kdl_elf *e, const char *name);
+				     const struct kdl_elf *e, const char *name,
+				     size_t known_nsyms);
 
 KDL_HIDDEN void kdl_dyninfo_free(struct kdl_dyninfo *d);
 
@@ -194,6 +196,10 @@ struct kdl_symref {
 	uint32_t version_hash;
 	bool hidden_ok;		/* a reference may bind a hidden version */
 };
+KDL_HIDDEN uint32_t kdl_gnu_hash(const char *name);
+/* False only when @o surely defines no symbol of GNU hash @gnu_hash (its
+ * Bloom filter and bucket say so; one or two words read). */
+KDL_HIDDEN bool kdl_sym_may_define(const struct kdl_obj *o, uint32_t gnu_hash);
 KDL_HIDDEN void kdl_symref_init(struct kdl_symref *r, const char *name,
 				const char *version);
 KDL_HIDDEN void kdl_symref_init_hashed(struct kdl_symref *r, const char *name,

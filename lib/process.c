@@ -79,7 +79,7 @@ static struct kdl_obj *proc_obj_new(struct dl_phdr_info *info)
 	}
 	o->tls_modid = info->dlpi_tls_modid;
 	o->dynamic = dyn;
-	if (!dyn || kdl_dyn_lookup_tables(&o->dyn, dyn, ndyn, o->bias, true, NULL, o->name)) {
+	if (!dyn || kdl_dyn_lookup_tables(&o->dyn, dyn, ndyn, o->bias, true, NULL, o->name, 0)) {
 		kdl_clear_error();
 		memset(&o->dyn, 0, sizeof(o->dyn));
 	}

@@ -34,6 +34,8 @@ struct reloc_ctx {
 	/* Building a cache entry: where the relocations another process
 	 * must apply again are noted (reloc_cache.c). */
 	struct kdl_cache_rec *rec;
+	/* Replaying one: how the entry bound the fixup being applied. */
+	const struct kdl_ce_bind *bind;
 };
 
 /* SYM_FIXUP: stored, and a binding another process may resolve
@@ -107,6 +109,10 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def, uintptr
 		*value = c->value[idx];
 		return 0;
 	}
+	/* Replaying a cache entry: the definition it recorded, if it still
+	 * holds, and neither the name nor the hash tables are read. */
+	if (c->bind && kdl_cache_bound(o, c->bind, def))
+		goto value;
 	if (ref->st_name >= o->dyn.strsz) {
 		kdl_set_error("%s: symbol %zu: name offset past DT_STRSZ", o->name, idx);
 		return -1;
@@ -220,7 +226,8 @@ static int apply(struct reloc_ctx *c, const Elf64_Rela *rel, enum pass pass, uin
 	if (symidx && k != REL_RELATIVE && k != REL_IRELATIVE && resolve(c, symidx, &def, &s))
 		return -1;
 	if (c->rec && per_process(c, k, symidx))
-		kdl_cache_note(c->rec, idx);
+		kdl_cache_note(c->rec, idx, symidx && k != REL_RELATIVE && k != REL_IRELATIVE ? &def : NULL,
+			       s);
 	switch (k) {
 	case REL_DTPMOD: case REL_DTPOFF: {
 		/* A module of the process's gets glibc's id, one of ours kdl's;
@@ -349,7 +356,7 @@ static int apply_table(struct reloc_ctx *c, const Elf64_Rela *rel, size_t n, uin
 				else if (resolve(c, sym, &def, &v))
 					return -1;
 				if (__builtin_expect(cached[sym] == SYM_FIXUP, 0))
-					kdl_cache_note(c->rec, idx + i);
+					kdl_cache_note(c->rec, idx + i, &c->cache[sym], v);
 				*where = type == R_X86_64_64 ? v + rel->r_addend : v;
 				continue;
 			}
@@ -497,17 +504,22 @@ static void prefault_writes(const struct kdl_obj *o)
 }
 
 /* A cache entry's pages: only the relocations it lists, in the passes
- * and order a full relocation applies them. */
-static int replay(struct reloc_ctx *c, const uint32_t *fix, size_t nfix)
+ * and order a full relocation applies them, each symbol bound as the
+ * entry says where that still holds. */
+static int replay(struct reloc_ctx *c, const struct kdl_cache_fixups *fx)
 {
 	const struct kdl_obj *o = c->o;
 
 	/* The main pass counts what the later ones have to do. */
 	for (enum pass p = PASS_MAIN; p <= PASS_TPOFF; p++)
-		for (size_t i = 0; i < nfix && (p == PASS_MAIN || c->nlater[p]); i++)
-			if (apply(c, fix[i] < o->nrela ? &o->rela[fix[i]] : &o->jmprel[fix[i] - o->nrela],
-				  p, fix[i]))
+		for (size_t i = 0; i < fx->n && (p == PASS_MAIN || c->nlater[p]); i++) {
+			uint32_t f = fx->fix[i];
+
+			c->bind = &fx->bind[i];
+			if (apply(c, f < o->nrela ? &o->rela[f] : &o->jmprel[f - o->nrela], p, f))
 				return -1;
+		}
+	c->bind = NULL;
 	return 0;
 }
 
@@ -519,8 +531,7 @@ static int replay(struct reloc_ctx *c, const uint32_t *fix, size_t nfix)
 int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 {
 	struct reloc_ctx c = { .o = o, .local = local, .nlocal = nlocal };
-	const uint32_t *fix;
-	size_t nfix;
+	struct kdl_cache_fixups fx;
 	int ret = -1;
 
 	if (o->relocated)
@@ -539,9 +550,9 @@ int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 		kdl_set_error("%s: out of memory for relocation", o->name);
 		goto out;
 	}
-	switch (kdl_cache_reloc_begin(o, local, nlocal, &fix, &nfix)) {
+	switch (kdl_cache_reloc_begin(o, local, nlocal, &fx)) {
 	case 1:
-		if (replay(&c, fix, nfix))
+		if (replay(&c, &fx))
 			goto out;
 		goto done;
 	case 0:

@@ -38,8 +38,17 @@
 
 enum cache_mode { CACHE_OFF, CACHE_RO, CACHE_RW };
 
+/* A fixup's definition while the entry is built: obj and sym NULL for
+ * none (or an undefined weak reference when @undef). */
+struct rec_def {
+	const struct kdl_obj *obj;
+	const Elf64_Sym *sym;
+	bool undef;
+};
+
 struct kdl_cache_rec {
 	uint32_t *fix;
+	struct rec_def *def;
 	size_t nfix, cap;
 	bool failed;
 };
@@ -60,6 +69,11 @@ struct kdl_cache_obj {
 	int src_fd;			/* CS_ENTRY: to map the file's pages back */
 	uint64_t src_base;
 	struct kdl_cache_rec rec;
+	/* CS_HIT: the objects of the entry's scope here, by position (the
+	 * bindings name them so); NULL where an item is no object. */
+	const struct kdl_obj **objs;
+	size_t nobjs;
+	size_t nbound, nlooked;		/* symbols bound so, or by name */
 };
 
 /* Once per process; called under kdl_lock like everything here. */
@@ -343,6 +357,8 @@ int kdl_cache_mapped(struct kdl_obj *o, struct kdl_source *s)
 
 	if (!c || c->state != CS_ENTRY)
 		return 0;
+	/* The entry is this file's (its key says so): its symbol count too. */
+	o->known_nsyms = c->ce.h.nsyms;
 	if (!pages_ok(o, &c->ce)) {
 		cache_log(o, "pages do not match their checksum (corrupted): not used");
 		return restore(o, s->fd, s->offset);
@@ -370,6 +386,8 @@ void kdl_cache_drop(struct kdl_obj *o)
 	if (c->src_fd >= 0)
 		close(c->src_fd);
 	free(c->rec.fix);
+	free(c->rec.def);
+	free(c->objs);
 	free(c);
 	o->cache = NULL;
 }
@@ -415,31 +433,44 @@ struct scope_item {
 	uint64_t base;			/* kdl object at its preferred base, else 0 */
 };
 
-static bool scope_add(struct scope_item **v, size_t *n, size_t *cap, struct scope_item it)
+/* A scope being built: its items, and the object each one stands for. */
+struct scope {
+	struct scope_item *v;
+	const struct kdl_obj **objs;
+	size_t n, cap;
+};
+
+static bool scope_add(struct scope *sc, struct scope_item it, const struct kdl_obj *x)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		struct scope_item *nv = realloc(*v, nc * sizeof(*nv));
+	if (sc->n == sc->cap) {
+		size_t nc = sc->cap ? sc->cap * 2 : 16;
+		struct scope_item *nv = realloc(sc->v, nc * sizeof(*nv));
+		const struct kdl_obj **no;
 
 		if (!nv)
 			return false;
-		*v = nv;
-		*cap = nc;
+		sc->v = nv;
+		no = realloc(sc->objs, nc * sizeof(*no));
+		if (!no)
+			return false;
+		sc->objs = no;
+		sc->cap = nc;
 	}
-	(*v)[(*n)++] = it;
+	sc->objs[sc->n] = x;
+	sc->v[sc->n++] = it;
 	return true;
 }
 
-static bool scope_add_obj(struct scope_item **v, size_t *n, size_t *cap, const struct kdl_obj *x)
+static bool scope_add_obj(struct scope *sc, const struct kdl_obj *x)
 {
 	const struct kdl_ce_id *id;
 
 	if (x->system) {
 		id = process_id(x);
-		return id && scope_add(v, n, cap, (struct scope_item){ .kind = 2, .id = *id });
+		return id && scope_add(sc, (struct scope_item){ .kind = 2, .id = *id }, x);
 	}
-	return x->cache && scope_add(v, n, cap, (struct scope_item){
-		.kind = 1, .id = x->cache->id, .base = placed(x) ? x->cache->base : 0 });
+	return x->cache && scope_add(sc, (struct scope_item){
+		.kind = 1, .id = x->cache->id, .base = placed(x) ? x->cache->base : 0 }, x);
 }
 
 /*
@@ -450,38 +481,44 @@ static bool scope_add_obj(struct scope_item **v, size_t *n, size_t *cap, const s
  * come by identity too, so a new libc makes new entries.  NULL when an
  * object has no identity (a memory load, say).
  */
-static struct scope_item *scope_of(const struct kdl_obj *o, struct kdl_obj *const *local,
-				   size_t nlocal, size_t *len)
+static bool scope_of(const struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal,
+		     struct scope *sc)
 {
 	const struct kdl_ns *ns = o->ns ? o->ns : &kdl_default_ns;
 	bool deep = o->mode & RTLD_DEEPBIND;
-	struct scope_item *v = NULL;
-	size_t n = 0, cap = 0;
-	bool ok = scope_add(&v, &n, &cap, (struct scope_item){
-		.kind = 3, .base = (o->symbolic ? 1 : 0) | (deep ? 2 : 0) | (ns->isolated ? 4 : 0) });
+	bool ok;
 
+	*sc = (struct scope){ 0 };
+	ok = scope_add(sc, (struct scope_item){
+		.kind = 3, .base = (o->symbolic ? 1 : 0) | (deep ? 2 : 0) | (ns->isolated ? 4 : 0) },
+		NULL);
 	for (int pass = 0; ok && pass < 2; pass++) {
 		if (pass == deep)
 			for (size_t i = 0; ok && i < ns->nglobal; i++)
-				ok = scope_add_obj(&v, &n, &cap, ns->global[i]);
+				ok = scope_add_obj(sc, ns->global[i]);
 		if (pass != deep)
 			for (size_t i = 0; ok && i < nlocal; i++)
-				ok = scope_add_obj(&v, &n, &cap, local[i]);
+				ok = scope_add_obj(sc, local[i]);
 	}
 	if (!ok) {
-		free(v);
-		return NULL;
+		free(sc->v);
+		free(sc->objs);
+		*sc = (struct scope){ 0 };
 	}
-	*len = n * sizeof(*v);
-	return v;
+	return ok;
 }
 
-static bool holds_for(const struct kdl_obj *o, const struct kdl_ce *ce,
-		      const struct scope_item *scope, size_t len)
+static void scope_free(struct scope *sc)
 {
-	size_t nrel = o->nrela + o->njmprel;
+	free(sc->v);
+	free(sc->objs);
+}
 
-	if (!scope || len != ce->h.scope_len || memcmp(scope, ce->scope, len))
+static bool holds_for(const struct kdl_obj *o, const struct kdl_ce *ce, const struct scope *sc)
+{
+	size_t nrel = o->nrela + o->njmprel, len = sc->n * sizeof(*sc->v);
+
+	if (!sc->v || len != ce->h.scope_len || memcmp(sc->v, ce->scope, len))
 		return false;
 	for (uint32_t i = 0; i < ce->h.nfix; i++)
 		if (ce->fix[i] >= nrel)
@@ -495,7 +532,7 @@ static bool holds_for(const struct kdl_obj *o, const struct kdl_ce *ce,
  * pages, for an object loaded as a dependency of different roots (each
  * load of it keeps the entry of its own scope).
  */
-static bool map_scope_entry(struct kdl_obj *o, const struct scope_item *scope, size_t len)
+static bool map_scope_entry(struct kdl_obj *o, const struct scope *sc)
 {
 	struct kdl_cache_obj *c = o->cache;
 	const struct kdl_elf *e = o->elf;
@@ -503,7 +540,7 @@ static bool map_scope_entry(struct kdl_obj *o, const struct scope_item *scope, s
 	bool ok;
 
 	kdl_ce_close(&c->ce);
-	kdl_ce_name(&c->key, sizeof(c->key), scope, len, name);
+	kdl_ce_name(&c->key, sizeof(c->key), sc->v, sc->n * sizeof(*sc->v), name);
 	if (!find_entry(o, name))
 		return false;
 	for (uint32_t i = 0; i < c->ce.h.nseg; i++) {
@@ -513,34 +550,35 @@ static bool map_scope_entry(struct kdl_obj *o, const struct scope_item *scope, s
 			 MAP_PRIVATE | MAP_FIXED, c->ce.fd, s->off) == MAP_FAILED)
 			return false;
 	}
-	ok = holds_for(o, &c->ce, scope, len) && pages_ok(o, &c->ce);
+	ok = holds_for(o, &c->ce, sc) && pages_ok(o, &c->ce);
 	close(c->ce.fd);
 	c->ce.fd = -1;
 	return ok;
 }
 
 int kdl_cache_reloc_begin(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal,
-			  const uint32_t **fix, size_t *nfix)
+			  struct kdl_cache_fixups *fx)
 {
 	struct kdl_cache_obj *c = o->cache;
-	struct scope_item *scope;
-	size_t len = 0;
+	struct scope sc;
 	bool same;
 	int r;
 
 	if (!c || c->state != CS_ENTRY)
 		return 0;
-	scope = scope_of(o, local, nlocal, &len);
-	same = holds_for(o, &c->ce, scope, len) || (scope && map_scope_entry(o, scope, len));
-	free(scope);
+	same = scope_of(o, local, nlocal, &sc) &&
+	       (holds_for(o, &c->ce, &sc) || map_scope_entry(o, &sc));
+	free(sc.v);
 	if (same) {
 		close(c->src_fd);
 		c->src_fd = -1;
 		c->state = CS_HIT;
-		*fix = c->ce.fix;
-		*nfix = c->ce.h.nfix;
+		c->objs = sc.objs;
+		c->nobjs = sc.n;
+		*fx = (struct kdl_cache_fixups){ c->ce.fix, c->ce.bind, c->ce.h.nfix };
 		return 1;
 	}
+	free(sc.objs);
 	cache_log(o, "no entry for this scope: relocated in full");
 	r = restore(o, c->src_fd, c->src_base);
 	close(c->src_fd);
@@ -554,20 +592,127 @@ struct kdl_cache_rec *kdl_cache_recorder(struct kdl_obj *o)
 	       !o->textrel ? &o->cache->rec : NULL;
 }
 
-void kdl_cache_note(struct kdl_cache_rec *r, uint32_t idx)
+void kdl_cache_note(struct kdl_cache_rec *r, uint32_t idx, const struct kdl_def *def,
+		    uintptr_t value)
 {
 	if (r->nfix == r->cap) {
 		size_t nc = r->cap ? r->cap * 2 : 64;
 		uint32_t *nf = realloc(r->fix, nc * sizeof(*nf));
+		struct rec_def *nd;
 
 		if (!nf) {
 			r->failed = true;
 			return;
 		}
 		r->fix = nf;
+		nd = realloc(r->def, nc * sizeof(*nd));
+		if (!nd) {
+			r->failed = true;
+			return;
+		}
+		r->def = nd;
 		r->cap = nc;
 	}
+	/* No object and no value: the lookup found nothing (a dl* or
+	 * __tls_get_addr answered by kdl has a value). */
+	r->def[r->nfix] = def ? (struct rec_def){ def->obj, def->sym, !def->obj && !value } :
+				(struct rec_def){ 0 };
 	r->fix[r->nfix++] = idx;
+}
+
+/* Whether a process object searched before @d (all of them for NULL)
+ * may define a symbol of hash @h, which would then be the definition. */
+static bool interposed(const struct kdl_obj *d, uint32_t h)
+{
+	size_t n;
+	struct kdl_obj *const *p = kdl_process_objs(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == d)
+			return false;
+		if (kdl_sym_may_define(p[i], h))
+			return true;
+	}
+	return d != NULL;
+}
+
+/*
+ * The entry's scope is this process's (holds_for), so a binding into a
+ * kdl object, searched before any process object, is what a lookup
+ * would find.  One into a process object, or an undefined reference,
+ * also depends on the process objects kdl_lookup() searches first (the
+ * program, an LD_PRELOAD, another dlopen'd library), which no scope
+ * records: their Bloom filters must rule the name out.  In a created
+ * namespace the name is looked up as usual.
+ */
+static bool bound(const struct kdl_obj *o, const struct kdl_ce_bind *b, struct kdl_def *def)
+{
+	const struct kdl_cache_obj *c = o->cache;
+	const struct kdl_ns *ns = o->ns ? o->ns : &kdl_default_ns;
+	const struct kdl_obj *d;
+	const Elf64_Sym *s;
+
+	if (b->obj == KDL_CE_BIND_NAME)
+		return false;
+	if (b->obj == KDL_CE_BIND_UNDEF) {
+		if (ns->isolated || interposed(NULL, b->hash))
+			return false;
+		*def = (struct kdl_def){ 0 };
+		return true;
+	}
+	if (b->obj >= c->nobjs || !(d = c->objs[b->obj]) || b->sym >= d->dyn.nsyms ||
+	    !d->dyn.symtab || (d->system && (ns->isolated || interposed(d, b->hash))))
+		return false;
+	s = &d->dyn.symtab[b->sym];
+	if (s->st_shndx == SHN_UNDEF || ELF64_ST_BIND(s->st_info) == STB_LOCAL)
+		return false;
+	*def = (struct kdl_def){ d, s };
+	return true;
+}
+
+bool kdl_cache_bound(const struct kdl_obj *o, const struct kdl_ce_bind *b, struct kdl_def *def)
+{
+	struct kdl_cache_obj *c = o->cache;
+
+	if (!c || c->state != CS_HIT)
+		return false;
+	if (bound(o, b, def)) {
+		c->nbound++;
+		return true;
+	}
+	c->nlooked++;
+	return false;
+}
+
+/* The bindings of @r's fixups, by position in @sc; NULL if out of memory. */
+static struct kdl_ce_bind *bindings(const struct kdl_obj *o, const struct kdl_cache_rec *r,
+				    const struct scope *sc)
+{
+	struct kdl_ce_bind *b = calloc(r->nfix + 1, sizeof(*b));
+
+	for (size_t f = 0; b && f < r->nfix; f++) {
+		const struct rec_def *d = &r->def[f];
+		const Elf64_Rela *rel = r->fix[f] < o->nrela ? &o->rela[r->fix[f]] :
+				       &o->jmprel[r->fix[f] - o->nrela];
+		size_t symidx = ELF64_R_SYM(rel->r_info);
+
+		b[f].obj = KDL_CE_BIND_NAME;
+		if (!symidx || symidx >= o->dyn.nsyms || (!d->obj && !d->undef))
+			continue;
+		b[f].hash = kdl_gnu_hash(o->dyn.strtab + o->dyn.symtab[symidx].st_name);
+		if (d->undef) {
+			b[f].obj = KDL_CE_BIND_UNDEF;
+			continue;
+		}
+		for (size_t i = 1; i < sc->n; i++)
+			if (sc->objs[i] == d->obj && d->sym >= d->obj->dyn.symtab &&
+			    (size_t)(d->sym - d->obj->dyn.symtab) <= UINT32_MAX) {
+				b[f].obj = i;
+				b[f].sym = d->sym - d->obj->dyn.symtab;
+				break;
+			}
+	}
+	return b;
 }
 
 bool kdl_cache_per_process(const struct kdl_obj *o, const struct kdl_def *def)
@@ -636,46 +781,56 @@ void kdl_cache_reloc_end(struct kdl_obj *o, struct kdl_obj *const *local, size_t
 	struct kdl_ce_seg seg[KDL_CE_MAX_SEGS];
 	char name[KDL_CE_NAME_LEN + 1], alt[KDL_CE_NAME_LEN + 1];
 	struct kdl_ce_content ct = { 0 };
+	struct kdl_ce_bind *bind = NULL;
 	const char *dir, *sysdir;
-	struct scope_item *scope;
+	struct scope sc;
 	void *data;
 
 	if (!c)
 		return;
 	if (c->state == CS_HIT) {
+		cache_log(o, "%u fixups applied, %zu symbols bound as recorded, %zu by name",
+			  c->ce.h.nfix, c->nbound, c->nlooked);
 		kdl_ce_close(&c->ce);	/* the fixups were its last use */
+		free(c->objs);
+		c->objs = NULL;
 		return;
 	}
-	if (!r || r->failed || !(dir = kdl_ce_dir(KDL_CE_USER)) ||
-	    !(scope = scope_of(o, local, nlocal, &ct.scope_len)))
+	if (!r || r->failed || !(dir = kdl_ce_dir(KDL_CE_USER)) || !scope_of(o, local, nlocal, &sc))
 		goto out;
+	ct.scope_len = sc.n * sizeof(*sc.v);
 	data = capture(o, seg, &ct.nseg, &ct.data_len);
-	if (data) {
+	bind = bindings(o, r, &sc);
+	if (data && bind) {
 		sysdir = kdl_ce_dir(KDL_CE_SYSTEM);
 		ct.base = c->base;
 		ct.key = &c->key;
 		ct.key_len = sizeof(c->key);
-		ct.scope = scope;
+		ct.scope = sc.v;
 		ct.path = o->path;
 		ct.seg = seg;
 		ct.fix = r->fix;
+		ct.bind = bind;
 		ct.nfix = r->nfix;
+		ct.nsyms = o->dyn.nsyms <= UINT32_MAX ? o->dyn.nsyms : 0;
 		ct.data = data;
 		ct.boot_id = g.boot_id;
 		/* Under the object's name, which the next map finds, and
 		 * its scope's, for when another scope's entry has that. */
 		kdl_ce_name(&c->key, sizeof(c->key), NULL, 0, name);
-		kdl_ce_name(&c->key, sizeof(c->key), scope, ct.scope_len, alt);
+		kdl_ce_name(&c->key, sizeof(c->key), sc.v, ct.scope_len, alt);
 		/* kdl cache build --system: root writing the system cache. */
 		if (kdl_ce_write(dir, !g.euid && !strcmp(dir, sysdir), name, alt, &ct))
 			cache_log(o, "%s/%s: not written: %s", dir, name, strerror(errno));
 		else
 			cache_log(o, "%s/%s: written, %zu fixups", dir, name, ct.nfix);
-		free(data);
 	}
-	free(scope);
+	free(data);
+	free(bind);
+	scope_free(&sc);
 out:
 	free(c->rec.fix);
+	free(c->rec.def);
 	c->rec = (struct kdl_cache_rec){ 0 };
 }
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cache_entry.h"
 #include "obj.h"
 #include "source.h"
 
@@ -27,15 +28,31 @@ KDL_HIDDEN int kdl_cache_mapped(struct kdl_obj *o, struct kdl_source *s);
  * is destroyed). */
 KDL_HIDDEN void kdl_cache_drop(struct kdl_obj *o);
 
+/* The relocations an entry leaves to every process: indexes into DT_RELA
+ * then DT_JMPREL, and how each one's symbol was bound. */
+struct kdl_cache_fixups {
+	const uint32_t *fix;
+	const struct kdl_ce_bind *bind;
+	size_t n;
+};
+
 /* reloc.c: 1 when @o's pages are the entry's, relocated for this scope:
- * only the relocations *@fix lists (indexes into DT_RELA then DT_JMPREL)
- * remain; 0 to relocate in full; -1 with the error set. */
+ * only the relocations *@fx lists remain; 0 to relocate in full; -1 with
+ * the error set. */
 KDL_HIDDEN int kdl_cache_reloc_begin(struct kdl_obj *o, struct kdl_obj *const *local,
-				     size_t nlocal, const uint32_t **fix, size_t *nfix);
+				     size_t nlocal, struct kdl_cache_fixups *fx);
+/* Replaying: the definition binding @b names, when the process still
+ * resolves the reference so (true, *@def filled; def->sym NULL for an
+ * undefined weak one); false to look it up by name. */
+KDL_HIDDEN bool kdl_cache_bound(const struct kdl_obj *o, const struct kdl_ce_bind *b,
+				struct kdl_def *def);
 /* Where a full relocation of @o records its per-process relocations, or
  * NULL when no entry will be written. */
 KDL_HIDDEN struct kdl_cache_rec *kdl_cache_recorder(struct kdl_obj *o);
-KDL_HIDDEN void kdl_cache_note(struct kdl_cache_rec *r, uint32_t idx);
+/* Relocation @idx is per process; @def: the definition it was bound to
+ * (NULL for none) with run-time value @value. */
+KDL_HIDDEN void kdl_cache_note(struct kdl_cache_rec *r, uint32_t idx, const struct kdl_def *def,
+			       uintptr_t value);
 /* A binding of @o to @def that another process may resolve differently:
  * into a process object or kdl itself, undefined, an IFUNC, or a kdl
  * object away from its preferred base. */

@@ -3,7 +3,7 @@
 
 #include "obj.h"
 
-static uint32_t gnu_hash(const char *s)
+uint32_t kdl_gnu_hash(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	uint32_t h = 5381;
@@ -32,7 +32,7 @@ void kdl_symref_init_hashed(struct kdl_symref *r, const char *name, const char *
 			    uint32_t version_hash)
 {
 	r->name = name;
-	r->gnu_hash = gnu_hash(name);
+	r->gnu_hash = kdl_gnu_hash(name);
 	r->sysv_hash = 0xffffffff;
 	r->version = version;
 	r->version_hash = version_hash;
@@ -132,6 +132,25 @@ static const Elf64_Sym *sysv_lookup(const struct kdl_dyninfo *d, struct kdl_symr
 		if (i < d->nsyms && sym_ok(d, i, r))
 			return &d->symtab[i];
 	return NULL;
+}
+
+bool kdl_sym_may_define(const struct kdl_obj *o, uint32_t gnu_hash)
+{
+	const struct kdl_dyninfo *d = &o->dyn;
+	uint32_t h = gnu_hash;
+
+	if (!d->gnu_bloom)
+		return d->sysv_hash != NULL;
+	if (!gnu_bloom_ok(d, h))
+		return false;
+	/* A small object's filter is a word or two: its chain decides. */
+	for (uint32_t i = d->gnu_buckets[h % d->gnu_nbuckets]; i && i < d->nsyms; i++) {
+		if ((d->gnu_chain[i] | 1) == (h | 1))
+			return true;
+		if (d->gnu_chain[i] & 1)
+			break;
+	}
+	return false;
 }
 
 const Elf64_Sym *kdl_sym_in(const struct kdl_obj *o, struct kdl_symref *r)

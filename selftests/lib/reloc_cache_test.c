@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <dirent.h>
+#include <elf.h>
 
 #include "kdl_test.h"
 #include "../../lib/cache_entry.h"
@@ -29,7 +30,7 @@ struct probe {
 	char err[256];
 	int cached, dep_cached;
 	uintptr_t start, end;
-	int relative, self, dep, proc, weak_null, libc_ok, tls, ifunc;
+	int relative, self, dep, proc, weak_null, weak, libc_ok, tls, ifunc;
 	unsigned long anon_kb;		/* Anonymous of [start, end): the
 					   process's own copies of pages */
 };
@@ -117,6 +118,7 @@ static void probe_child(const char *cache, const struct probe_args *a, struct pr
 		p->dep = **(int **)kdl_sym(h, "fx_cache_dep");
 		p->proc = **(int **)kdl_sym(h, "fx_cache_proc");
 		p->weak_null = *(int **)kdl_sym(h, "fx_cache_weak") == NULL;
+		p->weak = p->weak_null ? 0 : **(int **)kdl_sym(h, "fx_cache_weak");
 		p->libc_ok = *(void **)kdl_sym(h, "fx_cache_libc") == (void *)strlen;
 		p->tls = ((int (*)(void))kdl_sym(h, "fx_cache_tls_value"))();
 		p->ifunc = (*(int (**)(void))kdl_sym(h, "fx_cache_ifunc_ptr"))();
@@ -326,6 +328,53 @@ TEST_F(cache, the_next_process_maps_the_entry_and_reads_the_same)
 	EXPECT_VALUES(p3, 1, 1, 1);
 }
 
+/* The entries of a load, by base: the object's .dynsym count (its
+ * section header, which the loader never reads) and the entry's. */
+static size_t dynsym_count(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh;
+	size_t n = 0;
+
+	if (fd < 0 || pread(fd, &eh, sizeof(eh), 0) != sizeof(eh))
+		abort();
+	for (unsigned int i = 0; i < eh.e_shnum; i++)
+		if (pread(fd, &sh, sizeof(sh), eh.e_shoff + i * sizeof(sh)) == sizeof(sh) &&
+		    sh.sh_type == SHT_DYNSYM)
+			n = sh.sh_size / sizeof(Elf64_Sym);
+	close(fd);
+	return n;
+}
+
+/* An entry saves the next process the walk over the hash buckets that
+ * counts the symbols: the count it records is the symbol table's. */
+TEST_F(cache, an_entry_records_the_objects_symbol_count)
+{
+	const char *libs[] = { self->lib, "/lib/x86_64-linux-gnu/libcrypto.so.3" };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct probe_args a = { .lib = libs[i] };
+		struct probe p;
+		struct kdl_ce_header h;
+		char entry[PATH_MAX];
+		int fd;
+
+		if (access(libs[i], R_OK))
+			continue;
+		p = run_probe(self->cache, &a);
+		ASSERT_TRUE(p.ok) TH_LOG("%s", p.err);
+		ASSERT_EQ(0, entry_of(self->cache, p.start, entry, sizeof(entry)));
+		ASSERT_LE(0, fd = open(entry, O_RDONLY));
+		ASSERT_EQ(sizeof(h), pread(fd, &h, sizeof(h), 0));
+		close(fd);
+		EXPECT_NE(0, h.nsyms);
+		EXPECT_EQ(dynsym_count(libs[i]), h.nsyms) TH_LOG("%s", libs[i]);
+		p = run_probe(self->cache, &a);
+		EXPECT_TRUE(p.cached);
+	}
+}
+
 TEST_F(cache, ro_uses_entries_but_never_writes_them)
 {
 	struct probe p;
@@ -409,6 +458,36 @@ TEST_F(cache, a_process_object_at_another_version_makes_the_entry_stale)
 	p = run_probe(self->cache, &self->a);
 	EXPECT_FALSE(p.cached);
 	EXPECT_VALUES(p, 1, 1, 2);
+}
+
+/*
+ * The entry bound fx_cache_proc_value into libfx_cache_proc, and left
+ * fx_cache_missing undefined.  A later process has an object glibc loaded
+ * just before that library, defining both: the lookup order finds it
+ * first (glibc's would too), so the entry's pages serve but not those two
+ * bindings.
+ */
+TEST_F(cache, a_process_object_searched_first_overrides_the_recorded_bindings)
+{
+	char interposer[160];
+	struct probe p;
+
+	snprintf(interposer, sizeof(interposer), "%s/libfx_cache_interpose.so", self->dir);
+	copy_file(fx_path("cache/libfx_cache_interpose.so"), interposer);
+	self->a.glibc_first = self->proc;
+	run_probe(self->cache, &self->a);
+	p = run_probe(self->cache, &self->a);
+	EXPECT_TRUE(p.cached);
+	EXPECT_VALUES(p, 1, 1, 1);
+	self->a.glibc_first = interposer;
+	p = run_probe(self->cache, &self->a);
+	ASSERT_TRUE(p.ok) TH_LOG("%s", p.err);
+	EXPECT_TRUE(p.cached);
+	EXPECT_EQ(300, p.proc);
+	EXPECT_FALSE(p.weak_null);
+	EXPECT_EQ(7, p.weak);
+	EXPECT_EQ(10, p.self);
+	EXPECT_EQ(1, p.dep);
 }
 
 /* Each way an entry can go bad: ignored, the load as without it, and the
@@ -728,7 +807,7 @@ static void compare(struct __test_metadata *_metadata, const char *cache, const 
 	char fa[PATH_MAX], fb[PATH_MAX], entry[PATH_MAX];
 	struct dump da, db;
 	struct kdl_ce_header hd;
-	size_t na, nb, ne, zeroed = 0;
+	size_t na, nb, ne, zeroed = 0, differ = 0;
 	char *A, *B, *E;
 	int fd;
 
@@ -760,7 +839,16 @@ static void compare(struct __test_metadata *_metadata, const char *cache, const 
 			continue;
 		ASSERT_TRUE(zero) TH_LOG("%s: +0x%zx differs and is no per-process slot", lib, i);
 		zeroed++;
+		/* Both dumps come from children of this process: its objects
+		 * lie at the same addresses, so a slot the entry's bindings
+		 * filled holds what the full lookup wrote. */
+		if (memcmp(A + i, B + i, 8)) {
+			TH_LOG("%s: per-process slot +0x%zx: 0x%llx cached, 0x%llx relocated", lib, i,
+			       *(unsigned long long *)(A + i), *(unsigned long long *)(B + i));
+			differ++;
+		}
 	}
+	EXPECT_EQ(0, differ);
 	/* The process-bound slots at least (libc's strlen, say) differ. */
 	EXPECT_LT(0, zeroed);
 	EXPECT_GE(2 * hd.nfix, zeroed);
