@@ -93,6 +93,19 @@ bool kdl_ce_self_id(const void *addr, struct kdl_ce_id *id)
 	return true;
 }
 
+/* @a, '/', @b into @out of @len bytes: false when it does not fit. */
+static bool path_join(char *out, size_t len, const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+
+	if (na + 1 + nb + 1 > len)
+		return false;
+	memcpy(out, a, na);
+	out[na] = '/';
+	memcpy(out + na + 1, b, nb + 1);
+	return true;
+}
+
 const char *kdl_ce_dir(enum kdl_ce_dir which)
 {
 	static char user[PATH_MAX];
@@ -108,15 +121,12 @@ const char *kdl_ce_dir(enum kdl_ce_dir which)
 	e = getenv("XDG_CACHE_HOME");
 	/* The XDG rule: a relative $XDG_CACHE_HOME is ignored. */
 	if (e && e[0] == '/') {
-		if (snprintf(user, sizeof(user), "%s/kdl", e) >= (int)sizeof(user))
-			return NULL;
-		return user;
+		return path_join(user, sizeof(user), e, "kdl") ? user : NULL;
 	}
 	home = getenv("HOME");
-	if (!home || home[0] != '/' ||
-	    snprintf(user, sizeof(user), "%s/.cache/kdl", home) >= (int)sizeof(user))
+	if (!home || home[0] != '/')
 		return NULL;
-	return user;
+	return path_join(user, sizeof(user), home, ".cache/kdl") ? user : NULL;
 }
 
 /* Another user's file or directory, or one someone else may write, is
@@ -159,8 +169,14 @@ void kdl_ce_name(const void *a, size_t alen, const void *b, size_t blen,
 		XXH3_128bits_update(&s, b, blen);
 	h = XXH3_128bits_digest(&s);
 
-	snprintf(name, KDL_CE_NAME_LEN + 1, "%016llx%016llx", (unsigned long long)h.high64,
-		 (unsigned long long)h.low64);
+	/* By hand: a load from the cache needs no printf (whose code a
+	 * fresh process would fault in). */
+	for (int i = 0; i < 32; i++) {
+		uint64_t w = i < 16 ? h.high64 : h.low64;
+
+		name[i] = "0123456789abcdef"[(w >> (60 - 4 * (i % 16))) & 15];
+	}
+	name[KDL_CE_NAME_LEN] = 0;
 }
 
 static bool lower_hex(const char *s, size_t n)
@@ -232,7 +248,7 @@ static size_t meta_len(const struct kdl_ce_header *h)
 	size_t strs = (size_t)h->key_len + h->scope_len + h->path_len + 1;
 
 	return ((strs + 7) & ~(size_t)7) + h->nseg * sizeof(struct kdl_ce_seg) +
-	       h->nfix * (sizeof(uint32_t) + sizeof(struct kdl_ce_bind));
+	       h->nfix * sizeof(struct kdl_ce_fix);
 }
 
 static const char *check_header(const struct kdl_ce_header *h, uint64_t size)
@@ -244,7 +260,7 @@ static const char *check_header(const struct kdl_ce_header *h, uint64_t size)
 	if (h->file_size != size)
 		return "truncated or grown since it was written";
 	if (h->key_len > KDL_CE_MAX_META || h->scope_len > KDL_CE_MAX_META ||
-	    h->path_len > PATH_MAX || h->nseg > KDL_CE_MAX_SEGS || h->nfix > KDL_CE_MAX_META / 16 ||
+	    h->path_len > PATH_MAX || h->nseg > KDL_CE_MAX_SEGS || h->nfix > KDL_CE_MAX_META / sizeof(struct kdl_ce_fix) ||
 	    meta_len(h) > KDL_CE_MAX_META)
 		return "tables out of bounds";
 	if (h->data_start % PAGE || h->data_start < sizeof(*h) + meta_len(h) ||
@@ -281,7 +297,7 @@ int kdl_ce_open(const char *dir, bool system, const char *name, const void *key,
 	memset(ce, 0, sizeof(*ce));
 	ce->fd = -1;
 	ce->system = system;
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
+	if (!path_join(path, sizeof(path), dir, name)) {
 		*why = "path too long";
 		return -1;
 	}
@@ -333,7 +349,6 @@ int kdl_ce_open(const char *dir, bool system, const char *name, const void *key,
 	ce->path = (char *)ce->scope + ce->h.scope_len;
 	ce->seg = (const void *)((char *)ce->meta + ((strs + 7) & ~(size_t)7));
 	ce->fix = (const void *)(ce->seg + ce->h.nseg);
-	ce->bind = (const void *)(ce->fix + ce->h.nfix);
 	if (ce->path[ce->h.path_len] || strlen(ce->path) != ce->h.path_len) {
 		*why = "bad path string";
 		goto fail;
@@ -507,11 +522,8 @@ int kdl_ce_write(const char *dir, bool system, const char *name, const char *alt
 		segs[i] = c->seg[i];
 		segs[i].off += h.data_start;
 	}
-	if (c->nfix) {
-		memcpy(segs + c->nseg, c->fix, c->nfix * sizeof(uint32_t));
-		memcpy((uint32_t *)(segs + c->nseg) + c->nfix, c->bind,
-		       c->nfix * sizeof(struct kdl_ce_bind));
-	}
+	if (c->nfix)
+		memcpy(segs + c->nseg, c->fix, c->nfix * sizeof(*c->fix));
 	h.meta_hash = meta_hash(&h, meta, mlen);
 	h.data_hash = kdl_ce_hash_iov(&(struct iovec){ (void *)c->data, c->data_len }, 1);
 	pad = h.data_start - sizeof(h);

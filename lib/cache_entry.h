@@ -5,6 +5,7 @@
 #ifndef KDL_CACHE_ENTRY_H
 #define KDL_CACHE_ENTRY_H
 
+#include <elf.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,16 +73,24 @@ struct kdl_ce_seg {
 };
 
 /*
- * How a fixup's symbol was bound when the entry was written, so that a
- * later process need not look it up by name (reloc_cache.c): definition
- * @sym of the object at @obj in the entry's scope, or one of the values
- * below; @hash is the name's GNU hash, which tells whether a process
- * object searched before the definition may define it now.
+ * A relocation every process applies again, as the entry's writer applied
+ * it (reloc_cache.c): the relocation itself, and the definition its
+ * symbol was bound to -- symbol @sym of the object at @obj in the entry's
+ * scope, with that symbol's value and type, or one of the values below --
+ * so that a later process reads neither the object's tables nor the
+ * definer's.  @hash, the name's GNU hash, tells whether a process object
+ * searched before the definition may define the name now.
  */
 #define KDL_CE_BIND_NAME	0xffffffffu	/* look it up by name */
 #define KDL_CE_BIND_UNDEF	0xfffffffeu	/* an undefined weak reference */
-struct kdl_ce_bind {
+#define KDL_CE_SYM_ABS		0x100u		/* in info: st_shndx is SHN_ABS */
+struct kdl_ce_fix {
+	uint32_t index;		/* into DT_RELA, then DT_JMPREL */
 	uint32_t obj, sym, hash;
+	uint32_t info;		/* the definition's st_info, | KDL_CE_SYM_ABS */
+	uint32_t pad;
+	uint64_t value;		/* the definition's st_value */
+	Elf64_Rela rel;
 };
 
 /* An entry opened and checked up to its pages (which the caller hashes
@@ -93,8 +102,7 @@ struct kdl_ce {
 	const void *key, *scope;
 	const char *path;	/* the object's file when written (informative) */
 	const struct kdl_ce_seg *seg;
-	const uint32_t *fix;
-	const struct kdl_ce_bind *bind;	/* nfix of them */
+	const struct kdl_ce_fix *fix;
 	bool system;		/* found in the system cache */
 	uint64_t mtime_s, mtime_ns;	/* the file's, when opened */
 };
@@ -161,8 +169,7 @@ struct kdl_ce_content {
 	const char *path;
 	const struct kdl_ce_seg *seg;	/* off relative to the first page */
 	size_t nseg;
-	const uint32_t *fix;
-	const struct kdl_ce_bind *bind;	/* nfix of them */
+	const struct kdl_ce_fix *fix;
 	size_t nfix;
 	uint32_t nsyms;
 	const void *data;		/* the pages, segment after segment */

@@ -34,8 +34,8 @@ struct reloc_ctx {
 	/* Building a cache entry: where the relocations another process
 	 * must apply again are noted (reloc_cache.c). */
 	struct kdl_cache_rec *rec;
-	/* Replaying one: how the entry bound the fixup being applied. */
-	const struct kdl_ce_bind *bind;
+	/* Replaying one: the fixup being applied. */
+	const struct kdl_ce_fix *fix;
 };
 
 /* SYM_FIXUP: stored, and a binding another process may resolve
@@ -99,7 +99,7 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def, uintptr
 		return -1;
 	}
 	ref = &o->dyn.symtab[idx];
-	if (c->cached[idx]) {
+	if (c->cached && c->cached[idx]) {
 		if (c->cached[idx] == SYM_SELF) {
 			def->obj = o;
 			def->sym = ref;
@@ -110,9 +110,9 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def, uintptr
 		return 0;
 	}
 	/* Replaying a cache entry: the definition it recorded, if it still
-	 * holds, and neither the name nor the hash tables are read. */
-	if (c->bind && kdl_cache_bound(o, c->bind, def))
-		goto value;
+	 * holds; neither this object's tables nor the definer's are read. */
+	if (c->fix && kdl_cache_bound(o, c->fix, def, value))
+		return 0;
 	if (ref->st_name >= o->dyn.strsz) {
 		kdl_set_error("%s: symbol %zu: name offset past DT_STRSZ", o->name, idx);
 		return -1;
@@ -134,13 +134,13 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def, uintptr
 			def->obj = NULL;
 			def->sym = NULL;
 			*value = (uintptr_t)kdl_tls_get_addr_entry;
-			goto cache;
+			goto special;
 		}
 		/* Its dlopen/dlsym/... are answered in its own namespace. */
 		if (name[0] == 'd' && name[1] == 'l' && (*value = (uintptr_t)kdl_dlfcn_shim(name))) {
 			def->obj = NULL;
 			def->sym = NULL;
-			goto cache;
+			goto special;
 		}
 		/* Searched first, the object's own definition is what the
 		 * lookup would find: no hash, no scope walk. */
@@ -165,12 +165,16 @@ value:
 	/* TLS symbols have no address; DTPMOD/DTPOFF use the definition. */
 	*value = def->sym && ELF64_ST_TYPE(def->sym->st_info) != STT_TLS ?
 		 kdl_sym_value(def->obj, def->sym) : 0;
+	if (!c->cached)
+		return 0;	/* a replay: no per-symbol memo (see kdl_relocate) */
 	if (def->sym == ref && !(c->rec && ELF64_ST_TYPE(ref->st_info) == STT_GNU_IFUNC)) {
 		c->value[idx] = *value;
 		c->cached[idx] = SYM_SELF;
 		return 0;
 	}
-cache:
+special:
+	if (!c->cached)
+		return 0;
 	c->cache[idx] = *def;
 	c->value[idx] = *value;
 	c->cached[idx] = c->rec && kdl_cache_per_process(o, def) ? SYM_FIXUP : SYM_STORED;
@@ -503,23 +507,54 @@ static void prefault_writes(const struct kdl_obj *o)
 		madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
 }
 
-/* A cache entry's pages: only the relocations it lists, in the passes
- * and order a full relocation applies them, each symbol bound as the
- * entry says where that still holds. */
+/*
+ * The pages a replay writes are the entry's, mapped copy-on-write: the
+ * runs of consecutive pages its fixups touch (libcrypto's 143 lie on 7
+ * pages in a row, its GOT) are copied in one madvise each instead of a
+ * fault a page.
+ */
+static void prefault_fixups(const struct kdl_obj *o, const struct kdl_cache_fixups *fx)
+{
+	uintptr_t lo = 0, hi = 0;
+
+	for (size_t i = 0; i <= fx->n; i++) {
+		uintptr_t pg = 0;
+
+		if (i < fx->n) {
+			const Elf64_Rela *r = &fx->fix[i].rel;
+
+			if (!kdl_elf_contains_mapped(o, r->r_offset, 8))
+				continue;	/* apply() refuses it */
+			pg = (o->bias + r->r_offset) & ~(PAGE - 1);
+			if (hi && pg >= lo && pg <= hi) {
+				if (pg == hi)
+					hi += PAGE;
+				continue;
+			}
+		}
+		if (hi - lo > PAGE)
+			madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+		lo = pg;
+		hi = pg + PAGE;
+	}
+}
+
+/* A cache entry's pages: only the relocations it lists (copies of the
+ * object's), in the passes and order a full relocation applies them,
+ * each symbol bound as the entry says where that still holds. */
 static int replay(struct reloc_ctx *c, const struct kdl_cache_fixups *fx)
 {
 	const struct kdl_obj *o = c->o;
 
+	prefault_fixups(o, fx);
 	/* The main pass counts what the later ones have to do. */
 	for (enum pass p = PASS_MAIN; p <= PASS_TPOFF; p++)
 		for (size_t i = 0; i < fx->n && (p == PASS_MAIN || c->nlater[p]); i++) {
-			uint32_t f = fx->fix[i];
-
-			c->bind = &fx->bind[i];
-			if (apply(c, f < o->nrela ? &o->rela[f] : &o->jmprel[f - o->nrela], p, f))
+			c->fix = &fx->fix[i];
+			if (apply(c, &c->fix->rel, p, c->fix->index))
 				return -1;
 		}
-	c->bind = NULL;
+	c->fix = NULL;
 	return 0;
 }
 
@@ -543,13 +578,9 @@ int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 	c.self_first = kdl_lookup_first(o, local, nlocal) == o;
 	c.wr_lo = o->wr_lo;
 	c.wr_n = o->wr_hi - o->wr_lo >= 8 ? o->wr_hi - o->wr_lo - 7 : 0;
-	c.cache = malloc(o->dyn.nsyms * sizeof(*c.cache) + 1);
-	c.value = malloc(o->dyn.nsyms * sizeof(*c.value) + 1);
-	c.cached = calloc(o->dyn.nsyms + 1, 1);
-	if (!c.cache || !c.value || !c.cached) {
-		kdl_set_error("%s: out of memory for relocation", o->name);
-		goto out;
-	}
+	/* A replay resolves each of its few fixups on its own: a memo
+	 * sized by the symbol count would cost a page fault per page of it
+	 * touched (libcrypto's 143 fixups, 9 pages of 30). */
 	switch (kdl_cache_reloc_begin(o, local, nlocal, &fx)) {
 	case 1:
 		if (replay(&c, &fx))
@@ -558,6 +589,13 @@ int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 	case 0:
 		break;
 	default:
+		goto out;
+	}
+	c.cache = malloc(o->dyn.nsyms * sizeof(*c.cache) + 1);
+	c.value = malloc(o->dyn.nsyms * sizeof(*c.value) + 1);
+	c.cached = calloc(o->dyn.nsyms + 1, 1);
+	if (!c.cache || !c.value || !c.cached) {
+		kdl_set_error("%s: out of memory for relocation", o->name);
 		goto out;
 	}
 	c.rec = kdl_cache_recorder(o);

@@ -521,7 +521,7 @@ static bool holds_for(const struct kdl_obj *o, const struct kdl_ce *ce, const st
 	if (!sc->v || len != ce->h.scope_len || memcmp(sc->v, ce->scope, len))
 		return false;
 	for (uint32_t i = 0; i < ce->h.nfix; i++)
-		if (ce->fix[i] >= nrel)
+		if (ce->fix[i].index >= nrel)
 			return false;
 	return true;
 }
@@ -575,7 +575,7 @@ int kdl_cache_reloc_begin(struct kdl_obj *o, struct kdl_obj *const *local, size_
 		c->state = CS_HIT;
 		c->objs = sc.objs;
 		c->nobjs = sc.n;
-		*fx = (struct kdl_cache_fixups){ c->ce.fix, c->ce.bind, c->ce.h.nfix };
+		*fx = (struct kdl_cache_fixups){ c->ce.fix, c->ce.h.nfix };
 		return 1;
 	}
 	free(sc.objs);
@@ -645,38 +645,51 @@ static bool interposed(const struct kdl_obj *d, uint32_t h)
  * records: their Bloom filters must rule the name out.  In a created
  * namespace the name is looked up as usual.
  */
-static bool bound(const struct kdl_obj *o, const struct kdl_ce_bind *b, struct kdl_def *def)
+static bool bound(const struct kdl_obj *o, const struct kdl_ce_fix *f, struct kdl_def *def,
+		  uintptr_t *value)
 {
 	const struct kdl_cache_obj *c = o->cache;
 	const struct kdl_ns *ns = o->ns ? o->ns : &kdl_default_ns;
 	const struct kdl_obj *d;
-	const Elf64_Sym *s;
+	uintptr_t v;
 
-	if (b->obj == KDL_CE_BIND_NAME)
+	if (f->obj == KDL_CE_BIND_NAME)
 		return false;
-	if (b->obj == KDL_CE_BIND_UNDEF) {
-		if (ns->isolated || interposed(NULL, b->hash))
+	if (f->obj == KDL_CE_BIND_UNDEF) {
+		if (ns->isolated || interposed(NULL, f->hash))
 			return false;
 		*def = (struct kdl_def){ 0 };
+		*value = 0;
 		return true;
 	}
-	if (b->obj >= c->nobjs || !(d = c->objs[b->obj]) || b->sym >= d->dyn.nsyms ||
-	    !d->dyn.symtab || (d->system && (ns->isolated || interposed(d, b->hash))))
+	if (f->obj >= c->nobjs || !(d = c->objs[f->obj]) || f->sym >= d->dyn.nsyms ||
+	    !d->dyn.symtab || (d->system && (ns->isolated || interposed(d, f->hash))))
 		return false;
-	s = &d->dyn.symtab[b->sym];
-	if (s->st_shndx == SHN_UNDEF || ELF64_ST_BIND(s->st_info) == STB_LOCAL)
-		return false;
-	*def = (struct kdl_def){ d, s };
+	/* The symbol's own entry is the same file's (the scope says so):
+	 * its value and type come with the fixup, and its page stays cold
+	 * unless a TLS or size relocation reads it. */
+	*def = (struct kdl_def){ d, &d->dyn.symtab[f->sym] };
+	v = f->info & KDL_CE_SYM_ABS ? f->value : d->bias + f->value;
+	switch (ELF64_ST_TYPE(f->info & 0xff)) {
+	case STT_TLS:
+		v = 0;
+		break;
+	case STT_GNU_IFUNC:
+		v = ((uintptr_t(*)(void))v)();
+		break;
+	}
+	*value = v;
 	return true;
 }
 
-bool kdl_cache_bound(const struct kdl_obj *o, const struct kdl_ce_bind *b, struct kdl_def *def)
+bool kdl_cache_bound(const struct kdl_obj *o, const struct kdl_ce_fix *f, struct kdl_def *def,
+		     uintptr_t *value)
 {
 	struct kdl_cache_obj *c = o->cache;
 
 	if (!c || c->state != CS_HIT)
 		return false;
-	if (bound(o, b, def)) {
+	if (bound(o, f, def, value)) {
 		c->nbound++;
 		return true;
 	}
@@ -684,35 +697,40 @@ bool kdl_cache_bound(const struct kdl_obj *o, const struct kdl_ce_bind *b, struc
 	return false;
 }
 
-/* The bindings of @r's fixups, by position in @sc; NULL if out of memory. */
-static struct kdl_ce_bind *bindings(const struct kdl_obj *o, const struct kdl_cache_rec *r,
-				    const struct scope *sc)
+/* @r's fixups as the entry keeps them, bound by position in @sc; NULL if
+ * out of memory. */
+static struct kdl_ce_fix *fixups(const struct kdl_obj *o, const struct kdl_cache_rec *r,
+				 const struct scope *sc)
 {
-	struct kdl_ce_bind *b = calloc(r->nfix + 1, sizeof(*b));
+	struct kdl_ce_fix *fx = calloc(r->nfix + 1, sizeof(*fx));
 
-	for (size_t f = 0; b && f < r->nfix; f++) {
+	for (size_t f = 0; fx && f < r->nfix; f++) {
 		const struct rec_def *d = &r->def[f];
-		const Elf64_Rela *rel = r->fix[f] < o->nrela ? &o->rela[r->fix[f]] :
-				       &o->jmprel[r->fix[f] - o->nrela];
-		size_t symidx = ELF64_R_SYM(rel->r_info);
+		struct kdl_ce_fix *x = &fx[f];
+		size_t symidx;
 
-		b[f].obj = KDL_CE_BIND_NAME;
+		x->index = r->fix[f];
+		x->rel = r->fix[f] < o->nrela ? o->rela[r->fix[f]] : o->jmprel[r->fix[f] - o->nrela];
+		x->obj = KDL_CE_BIND_NAME;
+		symidx = ELF64_R_SYM(x->rel.r_info);
 		if (!symidx || symidx >= o->dyn.nsyms || (!d->obj && !d->undef))
 			continue;
-		b[f].hash = kdl_gnu_hash(o->dyn.strtab + o->dyn.symtab[symidx].st_name);
+		x->hash = kdl_gnu_hash(o->dyn.strtab + o->dyn.symtab[symidx].st_name);
 		if (d->undef) {
-			b[f].obj = KDL_CE_BIND_UNDEF;
+			x->obj = KDL_CE_BIND_UNDEF;
 			continue;
 		}
 		for (size_t i = 1; i < sc->n; i++)
 			if (sc->objs[i] == d->obj && d->sym >= d->obj->dyn.symtab &&
 			    (size_t)(d->sym - d->obj->dyn.symtab) <= UINT32_MAX) {
-				b[f].obj = i;
-				b[f].sym = d->sym - d->obj->dyn.symtab;
+				x->obj = i;
+				x->sym = d->sym - d->obj->dyn.symtab;
+				x->info = d->sym->st_info | (d->sym->st_shndx == SHN_ABS ? KDL_CE_SYM_ABS : 0);
+				x->value = d->sym->st_value;
 				break;
 			}
 	}
-	return b;
+	return fx;
 }
 
 bool kdl_cache_per_process(const struct kdl_obj *o, const struct kdl_def *def)
@@ -781,7 +799,7 @@ void kdl_cache_reloc_end(struct kdl_obj *o, struct kdl_obj *const *local, size_t
 	struct kdl_ce_seg seg[KDL_CE_MAX_SEGS];
 	char name[KDL_CE_NAME_LEN + 1], alt[KDL_CE_NAME_LEN + 1];
 	struct kdl_ce_content ct = { 0 };
-	struct kdl_ce_bind *bind = NULL;
+	struct kdl_ce_fix *fix = NULL;
 	const char *dir, *sysdir;
 	struct scope sc;
 	void *data;
@@ -800,8 +818,8 @@ void kdl_cache_reloc_end(struct kdl_obj *o, struct kdl_obj *const *local, size_t
 		goto out;
 	ct.scope_len = sc.n * sizeof(*sc.v);
 	data = capture(o, seg, &ct.nseg, &ct.data_len);
-	bind = bindings(o, r, &sc);
-	if (data && bind) {
+	fix = fixups(o, r, &sc);
+	if (data && fix) {
 		sysdir = kdl_ce_dir(KDL_CE_SYSTEM);
 		ct.base = c->base;
 		ct.key = &c->key;
@@ -809,8 +827,7 @@ void kdl_cache_reloc_end(struct kdl_obj *o, struct kdl_obj *const *local, size_t
 		ct.scope = sc.v;
 		ct.path = o->path;
 		ct.seg = seg;
-		ct.fix = r->fix;
-		ct.bind = bind;
+		ct.fix = fix;
 		ct.nfix = r->nfix;
 		ct.nsyms = o->dyn.nsyms <= UINT32_MAX ? o->dyn.nsyms : 0;
 		ct.data = data;
@@ -826,7 +843,7 @@ void kdl_cache_reloc_end(struct kdl_obj *o, struct kdl_obj *const *local, size_t
 			cache_log(o, "%s/%s: written, %zu fixups", dir, name, ct.nfix);
 	}
 	free(data);
-	free(bind);
+	free(fix);
 	scope_free(&sc);
 out:
 	free(c->rec.fix);

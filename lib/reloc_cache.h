@@ -28,11 +28,9 @@ KDL_HIDDEN int kdl_cache_mapped(struct kdl_obj *o, struct kdl_source *s);
  * is destroyed). */
 KDL_HIDDEN void kdl_cache_drop(struct kdl_obj *o);
 
-/* The relocations an entry leaves to every process: indexes into DT_RELA
- * then DT_JMPREL, and how each one's symbol was bound. */
+/* The relocations an entry leaves to every process (cache_entry.h). */
 struct kdl_cache_fixups {
-	const uint32_t *fix;
-	const struct kdl_ce_bind *bind;
+	const struct kdl_ce_fix *fix;
 	size_t n;
 };
 
@@ -41,11 +39,12 @@ struct kdl_cache_fixups {
  * the error set. */
 KDL_HIDDEN int kdl_cache_reloc_begin(struct kdl_obj *o, struct kdl_obj *const *local,
 				     size_t nlocal, struct kdl_cache_fixups *fx);
-/* Replaying: the definition binding @b names, when the process still
- * resolves the reference so (true, *@def filled; def->sym NULL for an
- * undefined weak one); false to look it up by name. */
-KDL_HIDDEN bool kdl_cache_bound(const struct kdl_obj *o, const struct kdl_ce_bind *b,
-				struct kdl_def *def);
+/* Replaying: the definition fixup @f was bound to, when the process still
+ * resolves the reference so (true, *@def and its run-time *@value
+ * filled; def->sym NULL for an undefined weak one); false to look it up
+ * by name. */
+KDL_HIDDEN bool kdl_cache_bound(const struct kdl_obj *o, const struct kdl_ce_fix *f,
+				struct kdl_def *def, uintptr_t *value);
 /* Where a full relocation of @o records its per-process relocations, or
  * NULL when no entry will be written. */
 KDL_HIDDEN struct kdl_cache_rec *kdl_cache_recorder(struct kdl_obj *o);
