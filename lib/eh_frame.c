@@ -79,13 +79,13 @@ static void *unwinder_sym(const char *name)
 /* Called with kdl_lock held, after relocation. */
 void kdl_eh_register(struct kdl_obj *o)
 {
-	const void *start = eh_frame_start(o);
+	const void *start;
 	register_fn reg;
 
-	if (!start)
-		return;
+	/* The unwinder first: without one (a C program) the header's page
+	 * is never touched. */
 	reg = (register_fn)unwinder_sym("__register_frame_info");
-	if (!reg)
+	if (!reg || !(start = eh_frame_start(o)))
 		return;
 	o->eh_object = calloc(1, EH_OBJECT_BYTES);
 	if (!o->eh_object)

@@ -87,8 +87,8 @@ static void *reserve_window(size_t len, uint64_t align, uint64_t lo, uint64_t hi
  * tail after filesz is zero there already, and writing it would dirty
  * a page meant to stay clean and shared.
  */
-int kdl_map_segment(const struct kdl_elf_load *l, uint64_t data_off,
-		    const struct kdl_src *src, uintptr_t bias, const char *name)
+static int map_segment(const struct kdl_elf_load *l, uint64_t data_off,
+		       const struct kdl_src *src, uintptr_t bias, const char *name, bool mapped)
 {
 	uintptr_t start = bias + PAGE_DOWN(l->vaddr);
 	uintptr_t file_end = bias + l->vaddr + l->filesz;
@@ -99,7 +99,8 @@ int kdl_map_segment(const struct kdl_elf_load *l, uint64_t data_off,
 
 	if (l->filesz) {
 		struct kdl_src from = { .fd = cached ? src->data_fd : src->fd };
-		void *p = mmap((void *)start, zero_end - start, prot, MAP_PRIVATE | MAP_FIXED,
+		void *p = mapped ? (void *)start :
+			  mmap((void *)start, zero_end - start, prot, MAP_PRIVATE | MAP_FIXED,
 			       from.fd, cached ? data_off : src->base + PAGE_DOWN(l->offset));
 
 		if (p == MAP_FAILED) {
@@ -136,6 +137,48 @@ fail_prot:
 	kdl_set_error("%s: mprotect to zero the tail of segment 0x%llx: %s", name,
 		      (unsigned long long)l->vaddr, strerror(errno));
 	return -1;
+}
+
+int kdl_map_segment(const struct kdl_elf_load *l, uint64_t data_off,
+		    const struct kdl_src *src, uintptr_t bias, const char *name)
+{
+	return map_segment(l, data_off, src, bias, name, false);
+}
+
+/*
+ * At a fixed address, or anywhere when no alignment beyond the page's is
+ * asked, the first segment's file mapping stretched over the whole span
+ * is the reservation (as glibc maps): one mmap less.
+ * The other segments go over it; what no segment covers is made
+ * inaccessible again by holes_none().  NULL with errno set on failure.
+ */
+static void *reserve_with_first(const struct kdl_elf *e, const struct kdl_src *src,
+				uintptr_t addr)
+{
+	const struct kdl_elf_load *l = &e->load[0];
+	void *p = mmap((void *)addr, e->span, kdl_prot(l->flags),
+		       MAP_PRIVATE | (addr ? MAP_FIXED_NOREPLACE : 0), src->fd,
+		       src->base + PAGE_DOWN(l->offset));
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int holes_none(const struct kdl_elf *e, uintptr_t bias, const char *name)
+{
+	for (unsigned int i = 0; i < e->nload; i++) {
+		uintptr_t end = PAGE_UP(bias + e->load[i].vaddr + e->load[i].memsz);
+		uintptr_t next = i + 1 < e->nload ? bias + PAGE_DOWN(e->load[i + 1].vaddr) :
+			         bias + e->min_vaddr + e->span;
+
+		if (next > end && mmap((void *)end, next - end, PROT_NONE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
+				       0) == MAP_FAILED) {
+			kdl_set_error("%s: mmap of the gap after segment 0x%llx: %s", name,
+				      (unsigned long long)e->load[i].vaddr, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -230,6 +273,7 @@ int kdl_map_user(const struct kdl_elf *e, const struct kdl_src *src,
 		 const struct kdl_placement *pl, struct kdl_mapping *m, const char *name)
 {
 	uint64_t align = e->align > pl->align ? e->align : pl->align;
+	bool first;
 	void *p;
 
 	if (src->addr) {
@@ -246,7 +290,13 @@ int kdl_map_user(const struct kdl_elf *e, const struct kdl_src *src,
 			      name, (unsigned long long)pl->mirror_base);
 		return -1;
 	}
-	if (pl->flags & KDL_LOAD_FIXED)
+	first = !(pl->flags & (KDL_LOAD_MIRROR | KDL_LOAD_WINDOW)) &&
+		((pl->flags & KDL_LOAD_FIXED) ? pl->fixed != 0 : align <= PAGE) && e->nload &&
+		e->load[0].filesz && PAGE_DOWN(e->load[0].vaddr) == e->min_vaddr &&
+		(!src->data_off || src->data_off[0] == KDL_NO_DATA);
+	if (first)
+		p = reserve_with_first(e, src, (pl->flags & KDL_LOAD_FIXED) ? pl->fixed : 0);
+	else if (pl->flags & KDL_LOAD_FIXED)
 		p = reserve_at(pl->fixed, e->span);
 	else if (pl->flags & KDL_LOAD_WINDOW)
 		p = reserve_window(e->span, align, pl->lo, pl->hi);
@@ -286,11 +336,15 @@ int kdl_map_user(const struct kdl_elf *e, const struct kdl_src *src,
 		return 0;
 	}
 	for (unsigned int i = 0; i < e->nload; i++) {
-		if (kdl_map_segment(&e->load[i], src->data_off ? src->data_off[i] : KDL_NO_DATA,
-				src, m->bias, name)) {
+		if (map_segment(&e->load[i], src->data_off ? src->data_off[i] : KDL_NO_DATA,
+				src, m->bias, name, first && i == 0)) {
 			kdl_unmap_user(m);
 			return -1;
 		}
+	}
+	if (first && holes_none(e, m->bias, name)) {
+		kdl_unmap_user(m);
+		return -1;
 	}
 	return 0;
 }
