@@ -328,8 +328,11 @@ static void check_batch(struct worker *w, struct batch *bt, int err)
 		if (bt->ptr[i] != r->ua || base == r->base_in)
 			continue;		/* not mapped */
 		if (bt->loc == LOC_RO && !bt->early) {
-			/* base was written, then the batch undone */
+			/* base was written, then the batch undone; the
+			 * records it replaced are gone all the same */
 			uint64_t mb = mirror_of(r, base);
+
+			recs_forget(w, base, r->m.span, mb);
 
 			if (!range_empty(base, r->m.span) ||
 			    (mb && !range_empty(mb, r->m.span))) {

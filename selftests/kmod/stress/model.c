@@ -151,8 +151,13 @@ static bool ranges_meet(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 	return a && b && a < b + blen && b < a + alen;
 }
 
-/* A new image drops the records whose ranges it now occupies. */
-void recs_add(struct worker *w, uint64_t base, uint64_t span, uint64_t mirror)
+/*
+ * A new image drops the records whose ranges it now occupies; they stay
+ * dropped when the image is undone (a MAP_BATCH whose done cannot be
+ * written), as the module recorded it before the undo.
+ */
+void recs_forget(struct worker *w, uint64_t base, uint64_t span,
+		 uint64_t mirror)
 {
 	int i, n = 0;
 
@@ -167,7 +172,12 @@ void recs_add(struct worker *w, uint64_t base, uint64_t span, uint64_t mirror)
 		w->recs[n++] = *o;
 	}
 	w->nrecs = n;
-	if (n == MAX_RECS) {
+}
+
+void recs_add(struct worker *w, uint64_t base, uint64_t span, uint64_t mirror)
+{
+	recs_forget(w, base, span, mirror);
+	if (w->nrecs == MAX_RECS) {
 		w->recs_unknown = true;
 		return;
 	}

@@ -378,6 +378,8 @@ uintptr_t put_obj(struct worker *w, const void *obj, size_t len,
 		  int loc, unsigned int prefix);
 enum acc page_access(const struct worker *w, uintptr_t page, bool wr);
 enum acc mem_access(const struct worker *w, uintptr_t a, uint64_t len, bool wr);
+void recs_forget(struct worker *w, uint64_t base, uint64_t span,
+		 uint64_t mirror);
 void recs_add(struct worker *w, uint64_t base, uint64_t span, uint64_t mirror);
 int recs_find(const struct worker *w, uint64_t base);
 void recs_del(struct worker *w, int i);
