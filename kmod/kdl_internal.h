@@ -109,7 +109,6 @@ int kdl_mmap(struct file *file, struct vm_area_struct *vma);
 long kdl_reserve(struct file *dev, enum kdl_place place, unsigned long addr,
 		 unsigned long lo, unsigned long hi, unsigned long len,
 		 unsigned long align);
-bool kdl_reserve_is_anon(enum kdl_place place, unsigned long align);
 int kdl_release_gaps(struct kdl_req *req, unsigned long start);
 
 /* kdl_mirror.c */

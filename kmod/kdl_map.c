@@ -218,10 +218,9 @@ int kdl_map_image(struct kdl_file *kf, struct file *dev, struct kdl_map *map,
 		if (ret)
 			goto out_unmap;
 	}
-	/* A device reservation's leftovers become anonymous (the mirror's
-	 * is FIXED: always anonymous already). */
-	ret = kdl_reserve_is_anon(req.place, req.align) ? 0 :
-	      kdl_release_gaps(&req, req.base);
+	ret = kdl_release_gaps(&req, req.base);
+	if (!ret && req.mirror)
+		ret = kdl_release_gaps(&req, req.mirror);
 	if (ret)
 		goto out_unmap;
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kdl_window.c - race-free reservation of an image's span: anonymous where mmap alone is race-free, else the device's own PROT_NONE mapping. */
+/* kdl_window.c - race-free reservation of an image's span: the device's own PROT_NONE mapping. */
 #include <linux/fs.h>
 #include <linux/maple_tree.h>
 #include <linux/mm.h>
@@ -184,8 +184,7 @@ int kdl_mmap(struct file *file, struct vm_area_struct *vma)
 }
 
 /**
- * kdl_reserve() - map @len bytes of PROT_NONE reservation: anonymous
- * memory where kdl_reserve_is_anon(), else the device's mapping.
+ * kdl_reserve() - map @len bytes of PROT_NONE device mapping.
  * @dev:   the open /dev/kdl file.
  * @place: placement; FIXED* use @addr, WINDOW searches [@lo, @hi).
  * @align: base alignment for ANYWHERE and WINDOW.
@@ -194,22 +193,6 @@ int kdl_mmap(struct file *file, struct vm_area_struct *vma)
  * (through vm_mmap), must not hold it.
  * Return: the base, or a negative errno (IS_ERR_VALUE).
  */
-/**
- * kdl_reserve_is_anon() - whether kdl_reserve() maps anonymous memory.
- *
- * mmap alone makes these placements race-free (it searches, or checks,
- * and inserts under one mmap_lock hold), so the reservation needs
- * neither the device's get_unmapped_area hook nor its mapping: no
- * pending id, no /dev/kdl VMA to replace after the fill (the gaps are
- * already what ld.so leaves, anonymous PROT_NONE).  WINDOW and an
- * ANYWHERE aligned beyond the page go through the device.
- */
-bool kdl_reserve_is_anon(enum kdl_place place, unsigned long align)
-{
-	return place != KDL_PLACE_WINDOW &&
-	       (place != KDL_PLACE_ANYWHERE || align <= PAGE_SIZE);
-}
-
 long kdl_reserve(struct file *dev, enum kdl_place place, unsigned long addr,
 		 unsigned long lo, unsigned long hi, unsigned long len,
 		 unsigned long align)
@@ -224,15 +207,6 @@ long kdl_reserve(struct file *dev, enum kdl_place place, unsigned long addr,
 	u32 id;
 	int err;
 
-	if (kdl_reserve_is_anon(place, align)) {
-		if (place == KDL_PLACE_FIXED)
-			flags |= MAP_FIXED;
-		else if (place == KDL_PLACE_FIXED_NOREPLACE)
-			flags |= MAP_FIXED_NOREPLACE;
-		else
-			addr = 0;
-		return vm_mmap(NULL, addr, len, PROT_NONE, flags | MAP_ANONYMOUS, 0);
-	}
 	err = xa_alloc(&kf->pending, &id, &p, XA_LIMIT(1, KDL_PENDING_MAX),
 		       GFP_KERNEL);
 	if (err)
