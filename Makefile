@@ -76,8 +76,9 @@ $(B)/lib/libkdl.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 # kdl cache reads entries with libkdl's own checks: lib/cache_entry.c (and
-# the io.c it calls) linked in, as libkdl keeps them hidden.
-KDL_LIB_OBJS := $(B)/obj/lib/cache_entry.o $(B)/obj/lib/cache_hash_avx2.o $(B)/obj/lib/io.o
+# the io.c and path.c it calls) linked in, as libkdl keeps them hidden.
+KDL_LIB_OBJS := $(B)/obj/lib/cache_entry.o $(B)/obj/lib/cache_hash_avx2.o $(B)/obj/lib/io.o \
+		$(B)/obj/lib/path.o
 $(B)/tools/kdl: $(KDL_OBJS) $(KDL_LIB_OBJS) $(B)/lib/libkdl.so
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -o $@ $(KDL_OBJS) $(KDL_LIB_OBJS) -L$(B)/lib -lkdl \

@@ -93,19 +93,6 @@ bool kdl_ce_self_id(const void *addr, struct kdl_ce_id *id)
 	return true;
 }
 
-/* @a, '/', @b into @out of @len bytes: false when it does not fit. */
-static bool path_join(char *out, size_t len, const char *a, const char *b)
-{
-	size_t na = strlen(a), nb = strlen(b);
-
-	if (na + 1 + nb + 1 > len)
-		return false;
-	memcpy(out, a, na);
-	out[na] = '/';
-	memcpy(out + na + 1, b, nb + 1);
-	return true;
-}
-
 const char *kdl_ce_dir(enum kdl_ce_dir which)
 {
 	static char user[PATH_MAX];
@@ -121,12 +108,12 @@ const char *kdl_ce_dir(enum kdl_ce_dir which)
 	e = getenv("XDG_CACHE_HOME");
 	/* The XDG rule: a relative $XDG_CACHE_HOME is ignored. */
 	if (e && e[0] == '/') {
-		return path_join(user, sizeof(user), e, "kdl") ? user : NULL;
+		return kdl_path_join(user, sizeof(user), e, "kdl") ? user : NULL;
 	}
 	home = getenv("HOME");
 	if (!home || home[0] != '/')
 		return NULL;
-	return path_join(user, sizeof(user), home, ".cache/kdl") ? user : NULL;
+	return kdl_path_join(user, sizeof(user), home, ".cache/kdl") ? user : NULL;
 }
 
 /* Another user's file or directory, or one someone else may write, is
@@ -297,7 +284,7 @@ int kdl_ce_open(const char *dir, bool system, const char *name, const void *key,
 	memset(ce, 0, sizeof(*ce));
 	ce->fd = -1;
 	ce->system = system;
-	if (!path_join(path, sizeof(path), dir, name)) {
+	if (!kdl_path_join(path, sizeof(path), dir, name)) {
 		*why = "path too long";
 		return -1;
 	}

@@ -3,6 +3,7 @@
 #define KDL_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,9 @@ KDL_HIDDEN void kdl_clear_error(void);
 /* io.c: 0 when all @len bytes at @off were read, else -1 (errno set, or
  * 0 at end of file). */
 KDL_HIDDEN int kdl_pread_all(int fd, void *buf, size_t len, uint64_t off);
+
+/* path.c: "@dir/@name" into @out of @len bytes; false when it does not fit. */
+KDL_HIDDEN bool kdl_path_join(char *out, size_t len, const char *dir, const char *name);
 
 /* backend.c */
 struct kdl_backend_state {

@@ -134,13 +134,13 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def, uintptr
 			def->obj = NULL;
 			def->sym = NULL;
 			*value = (uintptr_t)kdl_tls_get_addr_entry;
-			goto special;
+			goto memo;
 		}
 		/* Its dlopen/dlsym/... are answered in its own namespace. */
 		if (name[0] == 'd' && name[1] == 'l' && (*value = (uintptr_t)kdl_dlfcn_shim(name))) {
 			def->obj = NULL;
 			def->sym = NULL;
-			goto special;
+			goto memo;
 		}
 		/* Searched first, the object's own definition is what the
 		 * lookup would find: no hash, no scope walk. */
@@ -165,16 +165,15 @@ value:
 	/* TLS symbols have no address; DTPMOD/DTPOFF use the definition. */
 	*value = def->sym && ELF64_ST_TYPE(def->sym->st_info) != STT_TLS ?
 		 kdl_sym_value(def->obj, def->sym) : 0;
+memo:
 	if (!c->cached)
 		return 0;	/* a replay: no per-symbol memo (see kdl_relocate) */
+	/* kdl's own answers (goto memo) have def->sym NULL: stored. */
 	if (def->sym == ref && !(c->rec && ELF64_ST_TYPE(ref->st_info) == STT_GNU_IFUNC)) {
 		c->value[idx] = *value;
 		c->cached[idx] = SYM_SELF;
 		return 0;
 	}
-special:
-	if (!c->cached)
-		return 0;
 	c->cache[idx] = *def;
 	c->value[idx] = *value;
 	c->cached[idx] = c->rec && kdl_cache_per_process(o, def) ? SYM_FIXUP : SYM_STORED;

@@ -473,6 +473,12 @@ static bool scope_add_obj(struct scope *sc, const struct kdl_obj *x)
 		.kind = 1, .id = x->cache->id, .base = placed(x) ? x->cache->base : 0 }, x);
 }
 
+static void scope_free(struct scope *sc)
+{
+	free(sc->v);
+	free(sc->objs);
+}
+
 /*
  * What decides every binding the entry keeps: the objects kdl_lookup()
  * searches for @o, in its order (lookup.c), each by identity -- and, for
@@ -501,17 +507,10 @@ static bool scope_of(const struct kdl_obj *o, struct kdl_obj *const *local, size
 				ok = scope_add_obj(sc, local[i]);
 	}
 	if (!ok) {
-		free(sc->v);
-		free(sc->objs);
+		scope_free(sc);
 		*sc = (struct scope){ 0 };
 	}
 	return ok;
-}
-
-static void scope_free(struct scope *sc)
-{
-	free(sc->v);
-	free(sc->objs);
 }
 
 static bool holds_for(const struct kdl_obj *o, const struct kdl_ce *ce, const struct scope *sc)
@@ -697,6 +696,12 @@ bool kdl_cache_bound(const struct kdl_obj *o, const struct kdl_ce_fix *f, struct
 	return false;
 }
 
+/* Relocation @idx as fixups name them: in DT_RELA, then DT_JMPREL. */
+static const Elf64_Rela *rel_at(const struct kdl_obj *o, uint32_t idx)
+{
+	return idx < o->nrela ? &o->rela[idx] : &o->jmprel[idx - o->nrela];
+}
+
 /* @r's fixups as the entry keeps them, bound by position in @sc; NULL if
  * out of memory. */
 static struct kdl_ce_fix *fixups(const struct kdl_obj *o, const struct kdl_cache_rec *r,
@@ -710,7 +715,7 @@ static struct kdl_ce_fix *fixups(const struct kdl_obj *o, const struct kdl_cache
 		size_t symidx;
 
 		x->index = r->fix[f];
-		x->rel = r->fix[f] < o->nrela ? o->rela[r->fix[f]] : o->jmprel[r->fix[f] - o->nrela];
+		x->rel = *rel_at(o, r->fix[f]);
 		x->obj = KDL_CE_BIND_NAME;
 		symidx = ELF64_R_SYM(x->rel.r_info);
 		if (!symidx || symidx >= o->dyn.nsyms || (!d->obj && !d->undef))
@@ -779,8 +784,7 @@ static void *capture(const struct kdl_obj *o, struct kdl_ce_seg *seg, size_t *ns
 	for (size_t i = 0; i < k; i++)
 		memcpy(buf + seg[i].off, (const void *)(o->bias + seg[i].vaddr), seg[i].len);
 	for (size_t f = 0; f < r->nfix; f++) {
-		const Elf64_Rela *rel = r->fix[f] < o->nrela ? &o->rela[r->fix[f]] :
-				       &o->jmprel[r->fix[f] - o->nrela];
+		const Elf64_Rela *rel = rel_at(o, r->fix[f]);
 		unsigned int w = fix_width(ELF64_R_TYPE(rel->r_info));
 
 		for (size_t i = 0; i < k; i++)

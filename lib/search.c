@@ -120,16 +120,10 @@ static int try_list(const char *list, const char *name, const char *origin, char
 	if (!exp)
 		return -1;
 	for (char *dir = strtok_r(exp, ":;", &save); dir && fd < 0; dir = strtok_r(NULL, ":;", &save)) {
-		const char *d = *dir ? dir : ".";
-		size_t nd = strlen(d), nn = strlen(name);
 		char buf[PATH_MAX];
 
-		/* By hand, as the cache's paths: no printf code to fault in. */
-		if (nd + 1 + nn + 1 > sizeof(buf))
+		if (!kdl_path_join(buf, sizeof(buf), *dir ? dir : ".", name))
 			continue;
-		memcpy(buf, d, nd);
-		buf[nd] = '/';
-		memcpy(buf + nd + 1, name, nn + 1);
 		fd = try_open(buf);
 		if (fd >= 0 && !(*path = strdup(buf))) {
 			close(fd);
