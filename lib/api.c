@@ -123,6 +123,11 @@ static void *sym_lookup(void *handle, const char *name, const char *version)
 	o = handle_obj(handle, "kdl_sym");
 	if (!o)
 		return NULL;
+	if (o->unrelocated) {
+		kdl_set_error("kdl_sym: %s: not relocated yet (KDL_LOAD_NORELOC): kdl_relocate() it first",
+			      o->name);
+		return NULL;
+	}
 	if (o->system)
 		return process_sym(o, name, version);
 	/* No lock: an object's scope is fixed once its handle exists. */
@@ -159,6 +164,17 @@ void *kdl_vsym(void *handle, const char *name, const char *version)
 		return NULL;
 	}
 	return sym_lookup(handle, name, version);
+}
+
+int kdl_relocate(void *handle)
+{
+	struct kdl_obj *o = handle_obj(handle, "kdl_relocate");
+
+	if (!o)
+		return -1;
+	if (o->system)
+		return 0;
+	return kdl_load_finish(o);
 }
 
 int kdl_close(void *handle)
@@ -216,27 +232,54 @@ int kdl_addr(const void *addr, Dl_info *info)
 	return 1;
 }
 
+static int phdr_of(struct kdl_obj *o, int (*cb)(struct dl_phdr_info *, size_t, void *),
+		   void *data)
+{
+	static unsigned long long adds;
+	struct dl_phdr_info info = {
+		.dlpi_addr = o->bias,
+		.dlpi_name = o->name,
+		.dlpi_phdr = o->phdr,
+		.dlpi_phnum = o->nphdr,
+		.dlpi_adds = ++adds,
+		.dlpi_tls_modid = o->tls_modid,
+	};
+
+	return cb(&info, sizeof(info), data);
+}
+
 /* The objects kdl loaded, in load order; the process's own objects are
  * dl_iterate_phdr's. */
 int kdl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
 {
-	static unsigned long long adds;
 	int ret = 0;
 
 	if (!cb)
 		return 0;
 	pthread_mutex_lock(&kdl_lock);
-	for (struct kdl_obj *o = kdl_objs; o && !ret; o = o->next) {
-		struct dl_phdr_info info = {
-			.dlpi_addr = o->bias,
-			.dlpi_name = o->name,
-			.dlpi_phdr = o->phdr,
-			.dlpi_phnum = o->nphdr,
-			.dlpi_adds = ++adds,
-			.dlpi_tls_modid = o->tls_modid,
-		};
-		ret = cb(&info, sizeof(info), data);
-	}
+	for (struct kdl_obj *o = kdl_objs; o && !ret; o = o->next)
+		ret = phdr_of(o, cb, data);
+	pthread_mutex_unlock(&kdl_lock);
+	return ret;
+}
+
+/* The objects of one namespace: those a shared one inherited, then its
+ * own in load order; none waiting for kdl_relocate(). */
+int kdl_ns_iterate_phdr(struct kdl_ns *ns, int (*cb)(struct dl_phdr_info *, size_t, void *),
+			void *data)
+{
+	int ret = 0;
+
+	if (!cb)
+		return 0;
+	if (!ns)
+		ns = &kdl_default_ns;
+	pthread_mutex_lock(&kdl_lock);
+	for (size_t i = 0; i < ns->ninherited && !ret; i++)
+		ret = phdr_of(ns->inherited[i], cb, data);
+	for (struct kdl_obj *o = ns->objs; o && !ret; o = o->ns_next)
+		if (!o->unrelocated)
+			ret = phdr_of(o, cb, data);
 	pthread_mutex_unlock(&kdl_lock);
 	return ret;
 }

@@ -510,12 +510,12 @@ static struct debug_rec *rec_new(struct kdl_obj *o)
 	return r;
 }
 
-static struct debug_rec *rec_of(const struct kdl_obj *o)
+static struct debug_rec *rec_of(struct kdl_obj *o)
 {
-	for (struct debug_rec *r = recs_tail; r; r = (struct debug_rec *)r->lm.l_prev)
-		if (r->obj == o)
-			return r;
-	return NULL;
+	struct debug_rec *r = o->debug;
+
+	o->debug = NULL;
+	return r;
 }
 
 /* A record is complete before the store that makes it reachable. */
@@ -553,8 +553,10 @@ void kdl_debug_publish(struct kdl_obj *const *objs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct debug_rec *r = rec_new(objs[i]);
 
-		if (r)
+		if (r) {
 			rec_link(r);
+			objs[i]->debug = r;
+		}
 	}
 	announce(RT_CONSISTENT);
 	fire_probes();

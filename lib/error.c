@@ -29,3 +29,10 @@ const char *kdl_error(void)
 	err_pending = 0;
 	return err_buf;
 }
+
+/* The pending message, left pending (NULL if none): a caller that tries
+ * another way keeps the first failure's words. */
+const char *kdl_error_peek(void)
+{
+	return err_pending ? err_buf : NULL;
+}

@@ -1,4 +1,7 @@
 /* info.c - kdl_info(): what libkdl knows about a loaded object. */
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "obj.h"
 #include "reloc_cache.h"
 #include "tls.h"
@@ -27,6 +30,51 @@ static int info_global(int request, void *arg)
 		kdl_set_error("kdl_info: request %d: unknown without a handle", request);
 		return -1;
 	}
+}
+
+/* KDL_INFO_SEGMENT_FD: the pages of a mirrored writable segment, which
+ * both views share, as a file another process can map. */
+static int segment_fd(const struct kdl_obj *o, struct kdl_info_segment_fd *a)
+{
+	const struct kdl_elf_load *l;
+	uint64_t off, len;
+	int fd;
+
+	if (o->system || !o->map.mirror) {
+		kdl_set_error("%s: segment fd: found an object loaded without KDL_LOAD_MIRROR, expected a mirrored one",
+			      o->name);
+		return -1;
+	}
+	if (a->index >= o->elf->nload || !(o->elf->load[a->index].flags & PF_W)) {
+		kdl_set_error("%s: segment fd: PT_LOAD %zu: found %s, expected a writable segment",
+			      o->name, a->index,
+			      a->index >= o->elf->nload ? "no such segment" : "a read-only one");
+		return -1;
+	}
+	l = &o->elf->load[a->index];
+	if (o->map.backend == KDL_BACKEND_KERNEL) {
+		fd = kdl_map_kernel_segment_fd(&o->map, a->index, &off, &len);
+		if (fd < 0)
+			return -1;
+	} else {
+		if (o->map.shared_fd < 0 || o->map.shared_off[a->index] == KDL_NO_DATA) {
+			kdl_set_error("%s: segment fd: PT_LOAD %zu is not in the mirror's memfd",
+				      o->name, a->index);
+			return -1;
+		}
+		fd = fcntl(o->map.shared_fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0) {
+			kdl_set_error("%s: segment fd: %m", o->name);
+			return -1;
+		}
+		off = o->map.shared_off[a->index];
+		len = ((l->vaddr + l->memsz + 4095) & ~4095ull) - (l->vaddr & ~4095ull);
+	}
+	a->fd = fd;
+	a->offset = off;
+	a->addr = (o->bias + l->vaddr) & ~(uintptr_t)4095;
+	a->len = len;
+	return 0;
 }
 
 int kdl_info(void *handle, int request, void *arg)
@@ -71,6 +119,11 @@ int kdl_info(void *handle, int request, void *arg)
 		*(size_t *)arg = o->tls_modid;
 		return 0;
 	case KDL_INFO_TLS_BLOCK:
+		if (o->unrelocated) {
+			kdl_set_error("%s: not relocated yet (KDL_LOAD_NORELOC): kdl_relocate() it first",
+				      o->name);
+			return -1;
+		}
 		*(void **)arg = kdl_tls_sym_addr(o, 0);
 		return 0;
 	case KDL_INFO_ZERO_COPY:
@@ -104,6 +157,14 @@ int kdl_info(void *handle, int request, void *arg)
 		return 0;
 	case KDL_INFO_CACHED:
 		*(int *)arg = kdl_cache_hit(o);
+		return 0;
+	case KDL_INFO_RELOCATED:
+		*(int *)arg = !o->unrelocated;
+		return 0;
+	case KDL_INFO_SEGMENT_FD:
+		return segment_fd(o, arg);
+	case KDL_INFO_NS_NAME:
+		*(const char **)arg = o->ns ? o->ns->name : kdl_default_ns.name;
 		return 0;
 	default:
 		kdl_set_error("kdl_info: request %d is unknown", request);

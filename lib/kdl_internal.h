@@ -16,6 +16,7 @@
 KDL_HIDDEN void kdl_set_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 KDL_HIDDEN void kdl_clear_error(void);
+KDL_HIDDEN const char *kdl_error_peek(void);
 
 /* io.c: 0 when all @len bytes at @off were read, else -1 (errno set, or
  * 0 at end of file). */

@@ -1,5 +1,6 @@
 /* load.c - load an object and its dependency tree, transactionally. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +22,10 @@ struct load_txn {
 	size_t n, cap;
 	struct kdl_obj **reused; /* old objects whose refcnt this load raised */
 	size_t nreused, capreused;
-	struct kdl_placement pl;
+	struct kdl_placement pl;	/* the load's own, before its namespace's */
 	unsigned int flags;
 	int mode;		/* RTLD_* of the kdl_open */
-	struct kdl_ns *ns;
+	struct kdl_ns *ns;	/* where objects go now (links switch it) */
 	const char *root_name;	/* display name for the root */
 	unsigned int link_depth; /* namespace links being followed */
 };
@@ -87,12 +88,24 @@ void kdl_obj_destroy(struct kdl_obj *o)
 	free(o);
 }
 
+/* An object another load mapped and left for kdl_relocate() is no
+ * dependency yet: relocating it here would run its code unasked. */
+static struct kdl_obj *usable(struct kdl_obj *o)
+{
+	if (o && o->unrelocated) {
+		kdl_set_error("%s: mapped by a KDL_LOAD_NORELOC load of %s that is not relocated yet: kdl_relocate() or kdl_close() that handle first",
+			      o->name, o->unrelocated->name);
+		return NULL;
+	}
+	return o;
+}
+
 static struct kdl_obj *find_loaded(struct load_txn *t, dev_t dev, ino_t ino, uint64_t off)
 {
-	for (struct kdl_obj *o = kdl_objs; o; o = o->next)
-		if (o->ns == t->ns && o->dev == dev && o->ino == ino && o->map.start &&
-		    o->src_base == off)
-			return o;
+	struct kdl_obj *o = kdl_ns_find_file(t->ns, dev, ino, off);
+
+	if (o)
+		return o;
 	for (size_t i = 0; i < t->n; i++)
 		if (t->objs[i]->ns == t->ns && t->objs[i]->dev == dev && t->objs[i]->ino == ino &&
 		    t->objs[i]->src_base == off)
@@ -103,14 +116,63 @@ static struct kdl_obj *find_loaded(struct load_txn *t, dev_t dev, ino_t ino, uin
 /* @soname among @t->ns's objects, loaded or being loaded. */
 static struct kdl_obj *find_soname(struct load_txn *t, const char *soname)
 {
-	for (struct kdl_obj *o = kdl_objs; o; o = o->next)
-		if (o->ns == t->ns && o->soname && !strcmp(o->soname, soname))
-			return o;
+	struct kdl_obj *o = kdl_ns_find_soname(t->ns, soname);
+
+	if (o)
+		return o;
 	for (size_t i = 0; i < t->n; i++)
 		if (t->objs[i]->ns == t->ns && t->objs[i]->soname &&
 		    !strcmp(t->objs[i]->soname, soname))
 			return t->objs[i];
 	return NULL;
+}
+
+/*
+ * The placement and backend of a load into @ns: the load's own, inside
+ * the namespace's.  A namespace's window and mirror bind every object it
+ * ever loads, so a load may narrow the window, never leave it.
+ */
+static int placement_in(const struct load_txn *t, const struct kdl_ns *ns,
+			struct kdl_placement *pl, unsigned int *flags)
+{
+	unsigned int be = KDL_LOAD_BACKEND_USER | KDL_LOAD_BACKEND_KERNEL;
+
+	*pl = t->pl;
+	*flags = t->flags;
+	if ((ns->load_flags & be) && (t->flags & be) && (t->flags & be) != (ns->load_flags & be)) {
+		kdl_set_error("namespace %s: its loads use the %s backend; found a load asking for the other",
+			      ns->name, (ns->load_flags & KDL_LOAD_BACKEND_KERNEL) ? "kernel" : "user");
+		return -1;
+	}
+	*flags |= ns->load_flags & be;
+	if (ns->pl.flags & KDL_LOAD_WINDOW) {
+		if (pl->flags & KDL_LOAD_FIXED) {
+			if (pl->fixed < ns->pl.lo || pl->fixed >= ns->pl.hi)
+				goto outside;
+		} else if (pl->flags & KDL_LOAD_WINDOW) {
+			if (pl->lo < ns->pl.lo || pl->hi > ns->pl.hi)
+				goto outside;
+		} else {
+			pl->flags |= KDL_LOAD_WINDOW;
+			pl->lo = ns->pl.lo;
+			pl->hi = ns->pl.hi;
+		}
+	}
+	if (ns->pl.flags & KDL_LOAD_MIRROR) {
+		if ((pl->flags & KDL_LOAD_MIRROR) && pl->mirror_base != ns->pl.mirror_base) {
+			kdl_set_error("namespace %s: its objects are mirrored at +0x%llx; found a load asking for +0x%llx",
+				      ns->name, (unsigned long long)ns->pl.mirror_base,
+				      (unsigned long long)pl->mirror_base);
+			return -1;
+		}
+		pl->flags |= KDL_LOAD_MIRROR;
+		pl->mirror_base = ns->pl.mirror_base;
+	}
+	return 0;
+outside:
+	kdl_set_error("namespace %s: its objects lie in [0x%llx, 0x%llx); found a load placed outside it",
+		      ns->name, (unsigned long long)ns->pl.lo, (unsigned long long)ns->pl.hi);
+	return -1;
 }
 
 static int read_head(const struct kdl_source *s, struct kdl_obj *o, const char *name)
@@ -149,10 +211,11 @@ static struct kdl_obj *load_one(struct load_txn *t, struct kdl_source *s, char *
 	struct kdl_obj *o = kdl_obj_alloc();
 	struct kdl_src src = { .fd = s->fd, .base = s->offset, .size = s->size,
 			       .addr = s->addr };
-	struct kdl_placement pl = t->pl;
+	struct kdl_placement pl, nspl;
 	int (*map)(const struct kdl_elf *, const struct kdl_src *, const struct kdl_placement *,
 		   struct kdl_mapping *, const char *);
 	const char *slash, *base_name;
+	unsigned int flags;
 	int backend;
 
 	if (!o) {
@@ -174,21 +237,23 @@ static struct kdl_obj *load_one(struct load_txn *t, struct kdl_source *s, char *
 	o->ino = s->ino;
 	o->src_base = s->id_offset;
 	o->zero_copy = !s->copied;
-	if (read_head(s, o, o->name) || kdl_noexec_check(s, o->elf, o->name))
+	if (read_head(s, o, o->name) || kdl_noexec_check(s, o->elf, o->name) ||
+	    placement_in(t, t->ns, &nspl, &flags))
 		goto fail;
-	backend = kdl_backend_pick(t->flags);
+	backend = kdl_backend_pick(flags);
 	if (backend < 0)
 		goto fail;
 	map = backend == KDL_BACKEND_KERNEL ? kdl_map_kernel : kdl_map_user;
 	/* At its preferred base if it has one; taken, it loads as usual. */
-	kdl_cache_prepare(o, s, t->flags, backend, &pl, &src);
+	pl = nspl;
+	kdl_cache_prepare(o, s, flags, backend, &pl, &src);
 	if (map(o->elf, &src, &pl, &o->map, o->name)) {
 		if (!o->cache)
 			goto fail;
 		kdl_cache_drop(o);
 		kdl_clear_error();
 		src.data_off = NULL;
-		if (map(o->elf, &src, &t->pl, &o->map, o->name))
+		if (map(o->elf, &src, &nspl, &o->map, o->name))
 			goto fail;
 	} else if (kdl_cache_mapped(o, s)) {
 		goto fail;
@@ -241,7 +306,7 @@ static struct kdl_obj *process_copy(struct load_txn *t, dev_t dev, ino_t ino,
 	struct kdl_obj *p;
 
 	if (src_base || !(p = kdl_process_find_file(dev, ino, soname)) ||
-	    (t->ns->isolated && !kdl_ns_shares(t->ns, p->soname)))
+	    (!t->ns->sees_process && !kdl_ns_shares(t->ns, p->soname)))
 		return NULL;
 	kdl_process_hold(p);
 	return p;
@@ -256,7 +321,7 @@ static struct kdl_obj *load_queued(struct load_txn *t, struct kdl_source *s, cha
 	if (d) {
 		free(path);
 		kdl_source_release(s);
-		return d;
+		return usable(d);
 	}
 	d = load_one(t, s, path, display);
 	kdl_source_release(s);
@@ -316,6 +381,36 @@ static struct kdl_obj *need_in_container(struct load_txn *t, struct kdl_obj *o,
 	return load_queued(t, &s, display, NULL);
 }
 
+/* @name, needed by @o, from the namespaces @t->ns links with all their
+ * sonames, in the order they were linked; NULL (the error untouched)
+ * when none has it. */
+static struct kdl_obj *resolve_needed(struct load_txn *t, struct kdl_obj *o, const char *name);
+
+static struct kdl_obj *from_links_all(struct load_txn *t, struct kdl_obj *o, const char *name)
+{
+	struct kdl_ns *mine = t->ns, *to;
+	struct kdl_obj *d = NULL;
+	char first[1024];
+
+	if (!kdl_ns_fallback(mine, 0) || strchr(name, '/'))
+		return NULL;
+	snprintf(first, sizeof(first), "%s", kdl_error_peek() ? kdl_error_peek() : "");
+	if (++t->link_depth > 8) {
+		kdl_set_error("%s: needed by %s: namespace links go round in a cycle", name, o->name);
+		t->link_depth--;
+		return NULL;
+	}
+	for (size_t i = 0; !d && (to = kdl_ns_fallback(mine, i)); i++) {
+		t->ns = to;
+		d = resolve_needed(t, o, name);
+		t->ns = mine;
+	}
+	t->link_depth--;
+	if (!d)
+		kdl_set_error("%s", first);
+	return d;
+}
+
 /* Resolve DT_NEEDED entry @name of @o: reuse, runtime group, or load. */
 static struct kdl_obj *resolve_needed(struct load_txn *t, struct kdl_obj *o, const char *name)
 {
@@ -338,6 +433,7 @@ static struct kdl_obj *resolve_needed(struct load_txn *t, struct kdl_obj *o, con
 			if (++t->link_depth > 8) {
 				kdl_set_error("%s: needed by %s: namespace links go round in a cycle",
 					      name, o->name);
+				t->link_depth--;
 				return NULL;
 			}
 			t->ns = to;
@@ -348,7 +444,7 @@ static struct kdl_obj *resolve_needed(struct load_txn *t, struct kdl_obj *o, con
 		}
 		d = find_soname(t, name);
 		if (d)
-			return d;
+			return usable(d);
 		if (o->container) {
 			d = need_in_container(t, o, name, &found);
 			if (d || found)
@@ -357,7 +453,7 @@ static struct kdl_obj *resolve_needed(struct load_txn *t, struct kdl_obj *o, con
 	}
 	fd = kdl_search(name, o, t->ns, &path);
 	if (fd < 0)
-		return NULL;
+		return from_links_all(t, o, name);
 	if (kdl_source_fd(&s, fd, 0, 0, path)) {
 		close(fd);
 		free(path);
@@ -442,12 +538,29 @@ static void txn_rollback(struct load_txn *t)
 {
 	for (size_t i = 0; i < t->nreused; i++)
 		t->reused[i]->refcnt--;
-	for (size_t i = t->n; i-- > 0;)
+	for (size_t i = t->n; i-- > 0;) {
+		kdl_ns_del_obj(t->objs[i]);
 		kdl_obj_destroy(t->objs[i]);
+	}
 }
 
+/* Whether @o is one of @ns's objects, its own or inherited. */
+static bool belongs(const struct kdl_ns *ns, const struct kdl_obj *o)
+{
+	if (o->ns == ns)
+		return true;
+	for (size_t i = 0; i < ns->ninherited; i++)
+		if (ns->inherited[i] == o)
+			return true;
+	return false;
+}
+
+/* RTLD_GLOBAL makes @o global in @ns, the namespace of the load -- not
+ * in another one it was linked from, which only lends it. */
 static int add_global(struct kdl_ns *ns, struct kdl_obj *o)
 {
+	if (!belongs(ns, o))
+		return 0;
 	for (size_t i = 0; i < ns->nglobal; i++)
 		if (ns->global[i] == o)
 			return 0;
@@ -457,13 +570,82 @@ static int add_global(struct kdl_ns *ns, struct kdl_obj *o)
 	return 0;
 }
 
+/* A KDL_LOAD_NORELOC load between its two phases (kdl_relocate(3)). */
+struct kdl_pending {
+	struct load_txn t;
+	bool failed;		/* kdl_relocate() failed: only close is left */
+};
+
+/* Index the new objects, so later loads find them. */
+static int index_new(struct load_txn *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (kdl_ns_add_obj(t->objs[i]))
+			return -1;
+	return 0;
+}
+
+/*
+ * Phases 2 to 4 of a load whose objects are mapped:
+ *  2. relocate the new objects, dependencies first, in the root's scope;
+ *  3. protect RELRO;
+ *  4. publish: link into the object list, take references.
+ */
+static int finish(struct load_txn *t, struct kdl_obj *root)
+{
+	/* Dependencies before dependents: reverse queue order. */
+	for (size_t i = t->n; i-- > 0;)
+		if (kdl_reloc_obj(t->objs[i], root->scope, root->nscope) ||
+		    kdl_protect_relro(t->objs[i]))
+			return -1;
+	for (size_t i = 1; i < t->n; i++)
+		if (build_scope(t->objs[i]))
+			return -1;
+	for (size_t i = 0; i < t->n; i++) {
+		t->objs[i]->unrelocated = NULL;
+		kdl_obj_link(t->objs[i]);
+		kdl_eh_register(t->objs[i]);
+	}
+	kdl_debug_publish(t->objs, t->n);
+	return 0;
+}
+
+/* What a load's mode adds to the root it returns. */
+static struct kdl_obj *opened(struct load_txn *t, struct kdl_obj *root, int mode)
+{
+	if (mode & RTLD_NODELETE)
+		root->nodelete = true;
+	if (mode & RTLD_GLOBAL)
+		for (size_t i = 0; i < root->nscope; i++)
+			if (!root->scope[i]->system && add_global(t->ns, root->scope[i]))
+				break;
+	return root;
+}
+
+/* KDL_LOAD_NORELOC: keep the mapped tree for kdl_relocate(). */
+static struct kdl_obj *park(struct load_txn *t, struct kdl_obj *root)
+{
+	struct kdl_pending *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		kdl_set_error("%s: out of memory", root->name);
+		return NULL;
+	}
+	p->t = *t;
+	t->objs = NULL;
+	t->reused = NULL;
+	for (size_t i = 0; i < p->t.n; i++)
+		p->t.objs[i]->unrelocated = root;
+	root->pending = p;
+	root->refcnt++;
+	return root;
+}
+
 /*
  * Under kdl_lock:
  *  1. map the root and, breadth-first, every DT_NEEDED not yet loaded,
  *     and check the versions each requires of its dependencies;
- *  2. relocate the new objects, dependencies first, in the root's scope;
- *  3. protect RELRO;
- *  4. publish: link into the object list, take references.
+ *  then finish() the rest, or park() it for kdl_relocate().
  * Any failure unmaps every new object and drops every reference taken.
  */
 static struct kdl_obj *load_locked(struct load_txn *t, const struct kdl_request *req, int mode)
@@ -472,34 +654,66 @@ static struct kdl_obj *load_locked(struct load_txn *t, const struct kdl_request 
 	struct kdl_obj *root;
 	char *path = NULL, *zip = NULL, *entry = NULL;
 	const char *name = req->name;
+	size_t all_link = 0;
 	int fd, r;
 
 	t->mode = mode;
 	if (kdl_process_refresh())
 		return NULL;
 	if (req->buf) {
+		unsigned int flags;
+		struct kdl_placement pl;
+
+		if (placement_in(t, t->ns, &pl, &flags))
+			return NULL;
 		r = kdl_source_mem(&s, req->buf, req->len,
-				   kdl_backend_pick(t->flags) == KDL_BACKEND_KERNEL, name);
+				   kdl_backend_pick(flags) == KDL_BACKEND_KERNEL, name);
 	} else if (req->fd >= 0) {
 		r = kdl_source_fd(&s, req->fd, req->offset, 0, name);
 	} else if ((r = kdl_container_split(name, &zip, &entry)) != 0) {
-		if (r > 0) {
+		char real[PATH_MAX];
+
+		if (r > 0 && t->ns->isolated &&
+		    (!realpath(zip, real) || !kdl_ns_permits(t->ns, real))) {
+			kdl_ns_refuse(t->ns, name, realpath(zip, real) ? real : zip);
+			r = -1;
+		} else if (r > 0) {
 			r = kdl_source_container(&s, zip, entry, name);
 			r = r > 0 ? -1 : r;
 		}
 		free(zip);
 		free(entry);
 	} else {
+		struct kdl_ns *to;
+again:
 		if (!strchr(name, '/') && kdl_ns_shares(t->ns, name)) {
 			if (mode & RTLD_NOLOAD)
 				return kdl_process_find(name);
 			return kdl_process_runtime_dep(name, "kdl_open");
 		}
-		if (!strchr(name, '/') && (root = find_soname(t, name)))
+		/* A soname the namespace is linked for opens in the other. */
+		if (!strchr(name, '/') && (to = kdl_ns_link_target(t->ns, name)) &&
+		    ++t->link_depth <= 8) {
+			t->ns = to;
+			goto again;
+		}
+		if (!strchr(name, '/') && (root = find_soname(t, name))) {
+			if (!usable(root))
+				return NULL;
 			goto reuse;
+		}
 		fd = kdl_search(name, req->loader, t->ns, &path);
-		if (fd < 0)
+		if (fd < 0) {
+			/* Not found: the namespaces it links with everything. */
+			if (!strchr(name, '/') && (to = kdl_ns_fallback(t->ns, all_link++)) &&
+			    ++t->link_depth <= 8) {
+				kdl_clear_error();
+				t->ns = to;
+				all_link = 0;
+				goto again;
+			}
 			return NULL;
+		}
 		r = kdl_source_fd(&s, fd, 0, 0, path);
 		if (r)
 			close(fd);
@@ -517,7 +731,7 @@ static struct kdl_obj *load_locked(struct load_txn *t, const struct kdl_request 
 	if (root || (mode & RTLD_NOLOAD)) {
 		free(path);
 		kdl_source_release(&s);
-		if (!root)
+		if (!root || !usable(root))
 			return NULL;
 		goto reuse;
 	}
@@ -529,6 +743,8 @@ static struct kdl_obj *load_locked(struct load_txn *t, const struct kdl_request 
 	root = load_queued(t, &s, path, t->root_name);
 	if (!root)
 		return NULL;
+	if (root->system || root != t->objs[0])
+		goto reuse;
 
 	/* 1. Dependencies, breadth-first (t->objs grows as we go). */
 	for (size_t i = 0; i < t->n; i++) {
@@ -551,46 +767,61 @@ static struct kdl_obj *load_locked(struct load_txn *t, const struct kdl_request 
 			o->deps[k++] = d;
 		}
 	}
+	t->ns = root->ns;
 	if (build_scope(root))
 		goto fail;
-
 	for (size_t i = 0; i < t->n; i++)
 		if (check_versions(t->objs[i]))
 			goto fail;
-
-	/* 2. and 3. Dependencies before dependents: reverse queue order. */
-	for (size_t i = t->n; i-- > 0;)
-		if (kdl_relocate(t->objs[i], root->scope, root->nscope) ||
-		    kdl_protect_relro(t->objs[i]))
-			goto fail;
-	for (size_t i = 1; i < t->n; i++)
-		if (build_scope(t->objs[i]))
-			goto fail;
-
-	/* 4. Publish. */
-	for (size_t i = 0; i < t->n; i++) {
-		kdl_obj_link(t->objs[i]);
-		kdl_eh_register(t->objs[i]);
-	}
-	kdl_debug_publish(t->objs, t->n);
+	if (index_new(t))
+		goto fail;
+	if (t->flags & KDL_LOAD_NORELOC)
+		return park(t, root);
+	if (finish(t, root))
+		goto fail;
 	root->refcnt++;
-	goto done;
+	return opened(t, root, mode);
 
 reuse:
 	if (root->system)
 		return root;
 	root->refcnt++;
-done:
-	if (mode & RTLD_NODELETE)
-		root->nodelete = true;
-	if ((mode & RTLD_GLOBAL) && !root->system)
-		for (size_t i = 0; i < root->nscope; i++)
-			if (!root->scope[i]->system && add_global(root->ns, root->scope[i]))
-				break;
-	return root;
+	return opened(t, root, mode);
 fail:
 	txn_rollback(t);
 	return NULL;
+}
+
+static int load_args(struct load_txn *t, const struct kdl_load_args *args)
+{
+	if (!args)
+		return 0;
+	if (args->size < offsetof(struct kdl_load_args, mirror_base) + sizeof(uint64_t)) {
+		kdl_set_error("kdl_load_args: size %zu is below the first version's %zu",
+			      args->size, sizeof(struct kdl_load_args));
+		return -1;
+	}
+	if (args->ns)
+		t->ns = args->ns;
+	t->root_name = args->name;
+	t->flags = args->flags;
+	t->pl.flags = args->flags & (KDL_LOAD_WINDOW | KDL_LOAD_FIXED | KDL_LOAD_MIRROR);
+	t->pl.lo = args->window_lo;
+	t->pl.hi = args->window_hi;
+	t->pl.align = args->align;
+	t->pl.fixed = args->fixed_addr;
+	t->pl.mirror_base = args->mirror_base;
+	if ((t->pl.flags & KDL_LOAD_WINDOW) && t->pl.lo >= t->pl.hi) {
+		kdl_set_error("kdl_load_args: window [0x%llx, 0x%llx) is empty",
+			      (unsigned long long)t->pl.lo, (unsigned long long)t->pl.hi);
+		return -1;
+	}
+	if (t->pl.align & (t->pl.align - 1)) {
+		kdl_set_error("kdl_load_args: alignment 0x%llx is not a power of two",
+			      (unsigned long long)t->pl.align);
+		return -1;
+	}
+	return 0;
 }
 
 struct kdl_obj *kdl_load_tree(const struct kdl_request *req, int mode,
@@ -599,41 +830,68 @@ struct kdl_obj *kdl_load_tree(const struct kdl_request *req, int mode,
 	struct load_txn t = { .ns = &kdl_default_ns };
 	struct kdl_obj *root;
 
-	if (args) {
-		if (args->size < offsetof(struct kdl_load_args, mirror_base) + sizeof(uint64_t)) {
-			kdl_set_error("kdl_load_args: size %zu is below the first version's %zu",
-				      args->size, sizeof(struct kdl_load_args));
-			return NULL;
-		}
-		if (args->ns)
-			t.ns = args->ns;
-		t.root_name = args->name;
-		t.flags = args->flags;
-		t.pl.flags = args->flags & (KDL_LOAD_WINDOW | KDL_LOAD_FIXED | KDL_LOAD_MIRROR);
-		t.pl.lo = args->window_lo;
-		t.pl.hi = args->window_hi;
-		t.pl.align = args->align;
-		t.pl.fixed = args->fixed_addr;
-		t.pl.mirror_base = args->mirror_base;
-		if ((t.pl.flags & KDL_LOAD_WINDOW) && t.pl.lo >= t.pl.hi) {
-			kdl_set_error("kdl_load_args: window [0x%llx, 0x%llx) is empty",
-				      (unsigned long long)t.pl.lo, (unsigned long long)t.pl.hi);
-			return NULL;
-		}
-		if (t.pl.align & (t.pl.align - 1)) {
-			kdl_set_error("kdl_load_args: alignment 0x%llx is not a power of two",
-				      (unsigned long long)t.pl.align);
-			return NULL;
-		}
-	}
+	if (load_args(&t, args))
+		return NULL;
 	pthread_mutex_lock(&kdl_lock);
 	root = load_locked(&t, req, mode);
 	pthread_mutex_unlock(&kdl_lock);
 	free(t.objs);
 	free(t.reused);
-	if (root && !root->system)
+	if (root && !root->system && !root->unrelocated)
 		kdl_run_inits(root);
 	return root;
+}
+
+int kdl_load_finish(struct kdl_obj *root)
+{
+	struct kdl_pending *p;
+
+	pthread_mutex_lock(&kdl_lock);
+	if (!root->unrelocated) {
+		pthread_mutex_unlock(&kdl_lock);
+		return 0;	/* relocated already */
+	}
+	if (root->unrelocated != root) {
+		kdl_set_error("kdl_relocate: %s: part of the KDL_LOAD_NORELOC load of %s: relocate that handle",
+			      root->name, root->unrelocated->name);
+		goto fail;
+	}
+	p = root->pending;
+	if (p->failed) {
+		kdl_set_error("kdl_relocate: %s: its relocation failed already; kdl_close() it",
+			      root->name);
+		goto fail;
+	}
+	if (finish(&p->t, root)) {
+		p->failed = true;
+		goto fail;
+	}
+	opened(&p->t, root, p->t.mode);
+	root->pending = NULL;
+	pthread_mutex_unlock(&kdl_lock);
+	free(p->t.objs);
+	free(p->t.reused);
+	free(p);
+	kdl_run_inits(root);
+	return 0;
+fail:
+	pthread_mutex_unlock(&kdl_lock);
+	return -1;
+}
+
+/* kdl_close() of a KDL_LOAD_NORELOC root before or after a failed
+ * kdl_relocate(): nothing of it ran, so it all goes, no destructor. */
+static void undo_pending(struct kdl_obj *root)
+{
+	struct kdl_pending *p = root->pending;
+
+	pthread_mutex_lock(&kdl_lock);
+	root->pending = NULL;
+	txn_rollback(&p->t);
+	pthread_mutex_unlock(&kdl_lock);
+	free(p->t.objs);
+	free(p->t.reused);
+	free(p);
 }
 
 /* Drop one reference; at zero run destructors, then unmap and free, and
@@ -646,6 +904,18 @@ int kdl_unload(struct kdl_obj *o)
 	if (o->system)
 		return 0;
 	pthread_mutex_lock(&kdl_lock);
+	if (o->unrelocated) {
+		bool root = o->unrelocated == o;
+
+		pthread_mutex_unlock(&kdl_lock);
+		if (!root) {
+			kdl_set_error("kdl_close: %s: part of the KDL_LOAD_NORELOC load of %s: close that handle",
+				      o->name, o->unrelocated->name);
+			return -1;
+		}
+		undo_pending(o);
+		return 0;
+	}
 	if (!o->refcnt) {
 		pthread_mutex_unlock(&kdl_lock);
 		kdl_set_error("%s: closed more often than opened", o->name);
@@ -672,6 +942,7 @@ int kdl_unload(struct kdl_obj *o)
 		struct kdl_ns *ns = dead[i]->ns;
 
 		kdl_obj_unlink(dead[i]);
+		kdl_ns_del_obj(dead[i]);
 		for (size_t j = 0; j < ns->nglobal; j++)
 			if (ns->global[j] == dead[i]) {
 				memmove(&ns->global[j], &ns->global[j + 1],

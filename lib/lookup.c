@@ -69,7 +69,7 @@ int kdl_lookup(const struct kdl_obj *requester, struct kdl_symref *r,
 					return 0;
 	}
 	procs = kdl_process_objs(&nprocs);
-	if (!ns || !ns->isolated) {
+	if (!ns || ns->sees_process) {
 		for (size_t i = 0; i < nprocs; i++)
 			if (try_obj(procs[i], r, out))
 				return 0;

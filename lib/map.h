@@ -40,6 +40,11 @@ struct kdl_mapping {
 	uintptr_t bias;		/* start - min_vaddr */
 	uintptr_t mirror;	/* start of the mirror view, 0 if none */
 	int backend;		/* KDL_BACKEND_* */
+	/* User backend, mirrored: the memfd both views map their writable
+	 * segments from (kept for KDL_INFO_SEGMENT_FD), else -1; and where
+	 * each PT_LOAD's pages start in it (KDL_NO_DATA: not in it). */
+	int shared_fd;
+	uint64_t shared_off[KDL_MAX_LOADS];
 };
 
 KDL_HIDDEN int kdl_map_user(const struct kdl_elf *e, const struct kdl_src *src,
@@ -55,9 +60,17 @@ KDL_HIDDEN int kdl_map_kernel(const struct kdl_elf *e, const struct kdl_src *src
 			      const struct kdl_placement *pl, struct kdl_mapping *m,
 			      const char *name);
 KDL_HIDDEN void kdl_unmap_kernel(struct kdl_mapping *m);
+/* A new fd of the shmem object behind PT_LOAD @index of a mirrored
+ * kernel-backend image; *offset and *len say where its pages are. */
+KDL_HIDDEN int kdl_map_kernel_segment_fd(const struct kdl_mapping *m, unsigned int index,
+					 uint64_t *offset, uint64_t *len);
 /* backend.c: /dev/kdl is usable and maps KDL_SEG_DATA_FD segments, so
  * kdl_map_kernel() takes a src with data_off (else it refuses one). */
 KDL_HIDDEN bool kdl_kernel_has_data_fd(void);
+
+/* map_limit.c: for an mmap or mprotect that failed with @err, the words
+ * naming vm.max_map_count when the process is at that limit, else "". */
+KDL_HIDDEN const char *kdl_map_limit_hint(int err);
 
 static inline int kdl_prot(uint32_t pf)
 {

@@ -77,8 +77,8 @@ int kdl_map_kernel(const struct kdl_elf *e, const struct kdl_src *src,
 	if (ioctl(ks->dev_fd, KDL_IOC_MAP, &req) < 0) {
 		int err = errno;
 
-		kdl_set_error("%s: %s: KDL_IOC_MAP: %s%s", name, KDL_DEVICE_PATH, strerror(err),
-			      kdl_noexec_hint(err, src));
+		kdl_set_error("%s: %s: KDL_IOC_MAP: %s%s%s", name, KDL_DEVICE_PATH, strerror(err),
+			      kdl_noexec_hint(err, src), kdl_map_limit_hint(err));
 		return -1;
 	}
 	m->start = req.base;
@@ -86,6 +86,7 @@ int kdl_map_kernel(const struct kdl_elf *e, const struct kdl_src *src,
 	m->bias = m->start - e->min_vaddr;
 	m->mirror = (pl->flags & KDL_LOAD_MIRROR) ? pl->mirror_base + req.base : 0;
 	m->backend = KDL_BACKEND_KERNEL;
+	m->shared_fd = -1;
 	return 0;
 }
 
@@ -97,4 +98,15 @@ void kdl_unmap_kernel(struct kdl_mapping *m)
 	if (m->len && ks)
 		ioctl(ks->dev_fd, KDL_IOC_UNMAP, &req);
 	m->len = 0;
+}
+
+int kdl_map_kernel_segment_fd(const struct kdl_mapping *m, unsigned int index, uint64_t *offset,
+			      uint64_t *len)
+{
+	(void)m;
+	(void)index;
+	(void)offset;
+	(void)len;
+	kdl_set_error("%s: KDL_IOC_SEGMENT_FD: not known to this module", KDL_DEVICE_PATH);
+	return -1;
 }

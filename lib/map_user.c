@@ -106,10 +106,10 @@ static int map_segment(const struct kdl_elf_load *l, uint64_t data_off,
 		if (p == MAP_FAILED) {
 			int err = errno;
 
-			kdl_set_error("%s: mmap of segment at 0x%llx%s: %s%s", name,
+			kdl_set_error("%s: mmap of segment at 0x%llx%s: %s%s%s", name,
 				      (unsigned long long)l->vaddr,
 				      cached ? " from its cache entry" : "", strerror(err),
-				      kdl_noexec_hint(err, cached ? &from : src));
+				      kdl_noexec_hint(err, cached ? &from : src), kdl_map_limit_hint(err));
 			return -1;
 		}
 		/* The file's bytes after filesz share the last page: zero them. */
@@ -128,14 +128,14 @@ static int map_segment(const struct kdl_elf_load *l, uint64_t data_off,
 	if (mem_end > zero_end &&
 	    mmap((void *)zero_end, mem_end - zero_end, prot,
 		 MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0) == MAP_FAILED) {
-		kdl_set_error("%s: mmap of zero-filled tail at 0x%llx: %s", name,
-			      (unsigned long long)l->vaddr, strerror(errno));
+		kdl_set_error("%s: mmap of zero-filled tail at 0x%llx: %s%s", name,
+			      (unsigned long long)l->vaddr, strerror(errno), kdl_map_limit_hint(errno));
 		return -1;
 	}
 	return 0;
 fail_prot:
-	kdl_set_error("%s: mprotect to zero the tail of segment 0x%llx: %s", name,
-		      (unsigned long long)l->vaddr, strerror(errno));
+	kdl_set_error("%s: mprotect to zero the tail of segment 0x%llx: %s%s", name,
+		      (unsigned long long)l->vaddr, strerror(errno), kdl_map_limit_hint(errno));
 	return -1;
 }
 
@@ -173,8 +173,9 @@ static int holes_none(const struct kdl_elf *e, uintptr_t bias, const char *name)
 		if (next > end && mmap((void *)end, next - end, PROT_NONE,
 				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
 				       0) == MAP_FAILED) {
-			kdl_set_error("%s: mmap of the gap after segment 0x%llx: %s", name,
-				      (unsigned long long)e->load[i].vaddr, strerror(errno));
+			kdl_set_error("%s: mmap of the gap after segment 0x%llx: %s%s", name,
+				      (unsigned long long)e->load[i].vaddr, strerror(errno),
+				      kdl_map_limit_hint(errno));
 			return -1;
 		}
 	}
@@ -205,7 +206,7 @@ static int mirror_fill(const struct kdl_elf *e, const struct kdl_src *src,
 {
 	uint64_t total = 0, off = 0;
 	uintptr_t views[2] = { m->bias, m->bias + (m->mirror - m->start) };
-	int memfd = -1, ret = -1;
+	int memfd = -1;
 
 	for (unsigned int i = 0; i < e->nload; i++)
 		if (mirror_shared(&e->load[i]))
@@ -220,6 +221,7 @@ static int mirror_fill(const struct kdl_elf *e, const struct kdl_src *src,
 		uint64_t len = seg_pages(l), head = l->vaddr - PAGE_DOWN(l->vaddr);
 		bool shared = mirror_shared(l);
 
+		m->shared_off[i] = shared ? off : KDL_NO_DATA;
 		/* The copy may run only what the file's own pages could. */
 		if (shared && (l->flags & PF_X) && kdl_fd_noexec(src->fd)) {
 			errno = EPERM;
@@ -258,15 +260,15 @@ static int mirror_fill(const struct kdl_elf *e, const struct kdl_src *src,
 		if (shared)
 			off += len;
 	}
-	ret = 0;
-	goto out;
+	/* Kept: a VM monitor may map the same pages elsewhere. */
+	m->shared_fd = memfd;
+	return 0;
 fail_errno:
-	kdl_set_error("%s: mirrored mapping: %s%s", name, strerror(errno),
-		      kdl_noexec_hint(errno, src));
-out:
+	kdl_set_error("%s: mirrored mapping: %s%s%s", name, strerror(errno),
+		      kdl_noexec_hint(errno, src), kdl_map_limit_hint(errno));
 	if (memfd >= 0)
 		close(memfd);
-	return ret;
+	return -1;
 }
 
 int kdl_map_user(const struct kdl_elf *e, const struct kdl_src *src,
@@ -303,11 +305,11 @@ int kdl_map_user(const struct kdl_elf *e, const struct kdl_src *src,
 	else
 		p = reserve_anywhere(e->span, align);
 	if (!p) {
-		kdl_set_error("%s: cannot reserve 0x%llx bytes%s: %s", name,
+		kdl_set_error("%s: cannot reserve 0x%llx bytes%s: %s%s", name,
 			      (unsigned long long)e->span,
 			      (pl->flags & KDL_LOAD_FIXED) ? " at the fixed address" :
 			      (pl->flags & KDL_LOAD_WINDOW) ? " inside the window" : "",
-			      strerror(errno));
+			      strerror(errno), kdl_map_limit_hint(errno));
 		return -1;
 	}
 	m->start = (uintptr_t)p;
@@ -315,6 +317,7 @@ int kdl_map_user(const struct kdl_elf *e, const struct kdl_src *src,
 	m->bias = m->start - e->min_vaddr;
 	m->mirror = 0;
 	m->backend = KDL_BACKEND_USER;
+	m->shared_fd = -1;
 	if (pl->flags & KDL_LOAD_MIRROR) {
 		uintptr_t mir;
 
@@ -355,7 +358,10 @@ void kdl_unmap_user(struct kdl_mapping *m)
 		munmap((void *)m->start, m->len);
 		if (m->mirror)
 			munmap((void *)m->mirror, m->len);
+		if (m->shared_fd >= 0)
+			close(m->shared_fd);
 	}
+	m->shared_fd = -1;
 	m->len = 0;
 	m->mirror = 0;
 }

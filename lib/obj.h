@@ -41,26 +41,66 @@ struct kdl_dyninfo {
 enum kdl_init_state { KDL_INIT_NONE, KDL_INIT_RUNNING, KDL_INIT_DONE };
 
 struct kdl_ns_link;
+struct kdl_pending;
+struct debug_rec;
 
 /* A namespace.  All fields under kdl_lock once it is in use. */
 struct kdl_ns {
 	const char *name;
+	unsigned int flags;		/* KDL_NS_* it was created with */
 	struct kdl_obj **global;	/* RTLD_GLOBAL objects, in order */
 	size_t nglobal, capglobal;
-	bool isolated;			/* sees only what it shares */
+	bool sees_process;		/* every process object, not only
+					   the shared ones (the default
+					   namespace and shared children) */
+	bool isolated;			/* KDL_NS_ISOLATED: loads confined */
 	char *library_path;		/* searched before ld.so.cache */
+	char **permitted;		/* isolated: canonical directories */
+	size_t npermitted;
+	bool *permitted_tree;		/* ... and their subdirectories */
 	char **shared;			/* sonames taken from the process */
 	size_t nshared;
 	struct kdl_ns_link *links;	/* sonames taken from other namespaces */
 	size_t nlinks;
+	unsigned int linked_by;		/* links of other namespaces to this */
+	struct kdl_obj *objs, *objs_tail; /* its own objects, load order */
+	size_t nobjs;
+	struct kdl_obj **inherited;	/* KDL_NS_SHARED: the parent's objects
+					   at creation, a reference held */
+	size_t ninherited;
+	struct kdl_placement pl;	/* window and mirror of every load */
+	unsigned int load_flags;	/* backend of every load */
 };
 
 /* ns.c */
 /* The process's copy serves @soname in @ns: the runtime group, or a
  * soname the namespace was created to share. */
 KDL_HIDDEN bool kdl_ns_shares(const struct kdl_ns *ns, const char *soname);
-/* The namespace @ns takes @soname from, or NULL. */
+/* The namespace @ns takes @soname from before looking itself (a link
+ * listing it), or NULL. */
 KDL_HIDDEN struct kdl_ns *kdl_ns_link_target(const struct kdl_ns *ns, const char *soname);
+/* The namespace of @ns's @i-th link that shares all sonames, or NULL
+ * past the last: where a soname @ns cannot find is looked for. */
+KDL_HIDDEN struct kdl_ns *kdl_ns_fallback(const struct kdl_ns *ns, size_t i);
+/* Whether an isolated @ns may load the file at canonical @path (always,
+ * for a namespace that is not isolated). */
+KDL_HIDDEN bool kdl_ns_permits(const struct kdl_ns *ns, const char *path);
+/* The error for @path refused by @ns; @what names the load. */
+KDL_HIDDEN void kdl_ns_refuse(const struct kdl_ns *ns, const char *what, const char *path);
+/* Membership: indexed (index.c) and on the namespace's list. */
+KDL_HIDDEN int kdl_ns_add_obj(struct kdl_obj *o);
+KDL_HIDDEN void kdl_ns_del_obj(struct kdl_obj *o);
+/* @ns's object of @soname or file, its own or inherited, or NULL. */
+KDL_HIDDEN struct kdl_obj *kdl_ns_find_soname(const struct kdl_ns *ns, const char *soname);
+KDL_HIDDEN struct kdl_obj *kdl_ns_find_file(const struct kdl_ns *ns, dev_t dev, ino_t ino,
+					    uint64_t off);
+
+/* index.c: every namespace's objects by file identity and by soname. */
+KDL_HIDDEN int kdl_index_add(struct kdl_obj *o);
+KDL_HIDDEN void kdl_index_del(struct kdl_obj *o);
+KDL_HIDDEN struct kdl_obj *kdl_index_file(const struct kdl_ns *ns, dev_t dev, ino_t ino,
+					  uint64_t off);
+KDL_HIDDEN struct kdl_obj *kdl_index_soname(const struct kdl_ns *ns, const char *soname);
 
 #define KDL_OBJ_MAGIC 0x6b646c6f626a3031ull	/* "kdlobj01" */
 
@@ -72,6 +112,9 @@ struct kdl_obj {
 	char *origin;			/* directory of path, for $ORIGIN */
 	const char *soname;		/* DT_SONAME or the base name */
 	struct kdl_ns *ns;
+	struct kdl_obj *ns_next, *ns_prev;	/* ns->objs list */
+	struct kdl_obj *file_next, *soname_next; /* index.c chains */
+	bool indexed;
 	bool system;			/* the process's own object, not ours */
 	bool file_id_known;		/* system: dev/ino looked up */
 	void *glibc_handle;		/* dlopen handle keeping a system object */
@@ -122,6 +165,12 @@ struct kdl_obj {
 	unsigned int init_seq;		/* order constructors completed */
 
 	struct kdl_cache_obj *cache;	/* reloc_cache.c; NULL: not cached */
+	struct debug_rec *debug;	/* debug.c: its link_map, if published */
+	/* KDL_LOAD_NORELOC: mapped, not relocated (load.c).  The root of
+	 * such a load holds what kdl_relocate() must finish or kdl_close()
+	 * undo; every object it brought in points to that root. */
+	struct kdl_pending *pending;
+	struct kdl_obj *unrelocated;	/* the root, until kdl_relocate() */
 
 	/* Validated headers, allocated with the record (load.c); NULL for a
 	 * process object, whose record is read at the first kdl_open of the
@@ -243,7 +292,7 @@ KDL_HIDDEN const struct kdl_obj *kdl_lookup_first(const struct kdl_obj *requeste
 struct kdl_tls_index;
 KDL_HIDDEN struct kdl_tls_index *kdl_obj_tlsdesc_arg(struct kdl_obj *o, size_t modid,
 						     size_t offset);
-KDL_HIDDEN int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local,
+KDL_HIDDEN int kdl_reloc_obj(struct kdl_obj *o, struct kdl_obj *const *local,
 			    size_t nlocal);
 KDL_HIDDEN int kdl_protect_relro(struct kdl_obj *o);
 
@@ -268,6 +317,8 @@ struct kdl_request {
 KDL_HIDDEN struct kdl_obj *kdl_load_tree(const struct kdl_request *req, int mode,
 					 const struct kdl_load_args *args);
 KDL_HIDDEN int kdl_unload(struct kdl_obj *o);
+/* kdl_relocate(3): the rest of a KDL_LOAD_NORELOC load of @root. */
+KDL_HIDDEN int kdl_load_finish(struct kdl_obj *root);
 KDL_HIDDEN struct kdl_obj *kdl_obj_alloc(void);
 KDL_HIDDEN void kdl_obj_destroy(struct kdl_obj *o);
 

@@ -1,4 +1,5 @@
 /* reloc.c - apply an object's relocations, then protect its RELRO. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -562,7 +563,7 @@ static int replay(struct reloc_ctx *c, const struct kdl_cache_fixups *fx)
  * 2. IRELATIVE, once everything its resolver may read is in place;
  * 3. TPOFF64, once the TLS init image is final.
  */
-int kdl_relocate(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
+int kdl_reloc_obj(struct kdl_obj *o, struct kdl_obj *const *local, size_t nlocal)
 {
 	struct reloc_ctx c = { .o = o, .local = local, .nlocal = nlocal };
 	struct kdl_cache_fixups fx;
@@ -632,7 +633,10 @@ int kdl_protect_relro(struct kdl_obj *o)
 	if (o->relro_done || o->relro_end <= o->relro_start)
 		return 0;
 	if (mprotect((void *)o->relro_start, o->relro_end - o->relro_start, PROT_READ)) {
-		kdl_set_error("%s: mprotect of RELRO: %m", o->name);
+		int err = errno;
+
+		kdl_set_error("%s: mprotect of RELRO: %s%s", o->name, strerror(err),
+			      kdl_map_limit_hint(err));
 		return -1;
 	}
 	o->relro_done = true;

@@ -496,7 +496,7 @@ static bool scope_of(const struct kdl_obj *o, struct kdl_obj *const *local, size
 
 	*sc = (struct scope){ 0 };
 	ok = scope_add(sc, (struct scope_item){
-		.kind = 3, .base = (o->symbolic ? 1 : 0) | (deep ? 2 : 0) | (ns->isolated ? 4 : 0) },
+		.kind = 3, .base = (o->symbolic ? 1 : 0) | (deep ? 2 : 0) | (ns != &kdl_default_ns ? 4 : 0) },
 		NULL);
 	for (int pass = 0; ok && pass < 2; pass++) {
 		if (pass == deep)
@@ -655,14 +655,14 @@ static bool bound(const struct kdl_obj *o, const struct kdl_ce_fix *f, struct kd
 	if (f->obj == KDL_CE_BIND_NAME)
 		return false;
 	if (f->obj == KDL_CE_BIND_UNDEF) {
-		if (ns->isolated || interposed(NULL, f->hash))
+		if (ns != &kdl_default_ns || interposed(NULL, f->hash))
 			return false;
 		*def = (struct kdl_def){ 0 };
 		*value = 0;
 		return true;
 	}
 	if (f->obj >= c->nobjs || !(d = c->objs[f->obj]) || f->sym >= d->dyn.nsyms ||
-	    !d->dyn.symtab || (d->system && (ns->isolated || interposed(d, f->hash))))
+	    !d->dyn.symtab || (d->system && (ns != &kdl_default_ns || interposed(d, f->hash))))
 		return false;
 	/* The symbol's own entry is the same file's (the scope says so):
 	 * its value and type come with the fixup, and its page stays cold

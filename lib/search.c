@@ -92,8 +92,46 @@ char *kdl_expand_dst(const char *s, const char *origin)
 	return out;
 }
 
-/* Open @path if it holds a 64-bit x86-64 ELF object; else -1. */
-static int try_open(const char *path)
+/* What a search of an isolated namespace refused, for its error. */
+struct search {
+	const struct kdl_ns *ns;
+	char refused[PATH_MAX];
+};
+
+/* The file @fd is open on, by its canonical path. */
+static bool fd_path(int fd, char *buf, size_t len)
+{
+	char proc[32];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, buf, len - 1);
+	if (n <= 0 || (size_t)n >= len - 1)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
+/* Whether an isolated namespace may load what @fd holds (named @path
+ * when its canonical path cannot be read); a refusal is remembered. */
+static bool permitted(struct search *s, int fd, const char *path)
+{
+	char real[PATH_MAX];
+
+	if (!s->ns || !s->ns->isolated)
+		return true;
+	if (!fd_path(fd, real, sizeof(real)))
+		snprintf(real, sizeof(real), "%s", path);
+	if (kdl_ns_permits(s->ns, real))
+		return true;
+	if (!s->refused[0])
+		snprintf(s->refused, sizeof(s->refused), "%s", real);
+	return false;
+}
+
+/* Open @path if it holds a 64-bit x86-64 ELF object the namespace may
+ * load; else -1. */
+static int try_open(const char *path, struct search *s)
 {
 	unsigned char h[EI_NIDENT + 4];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -101,7 +139,8 @@ static int try_open(const char *path)
 	if (fd < 0)
 		return -1;
 	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) || memcmp(h, ELFMAG, SELFMAG) ||
-	    h[EI_CLASS] != ELFCLASS64 || (h[18] | h[19] << 8) != EM_X86_64) {
+	    h[EI_CLASS] != ELFCLASS64 || (h[18] | h[19] << 8) != EM_X86_64 ||
+	    !permitted(s, fd, path)) {
 		close(fd);
 		return -1;
 	}
@@ -109,7 +148,8 @@ static int try_open(const char *path)
 }
 
 /* Try each directory of the ':'-separated @list. */
-static int try_list(const char *list, const char *name, const char *origin, char **path)
+static int try_list(const char *list, const char *name, const char *origin, char **path,
+		    struct search *s)
 {
 	char *exp, *save = NULL;
 	int fd = -1;
@@ -124,7 +164,7 @@ static int try_list(const char *list, const char *name, const char *origin, char
 
 		if (!kdl_path_join(buf, sizeof(buf), *dir ? dir : ".", name))
 			continue;
-		fd = try_open(buf);
+		fd = try_open(buf, s);
 		if (fd >= 0 && !(*path = strdup(buf))) {
 			close(fd);
 			fd = -1;
@@ -143,11 +183,15 @@ static int try_list(const char *list, const char *name, const char *origin, char
  *  4. the namespace's library_path (kdl's addition);
  *  5. /etc/ld.so.cache;
  *  6. the default directories.
+ * An isolated namespace skips every file outside its paths (judged by
+ * the canonical path of the file opened, so no link leads out) and,
+ * when nothing else is found, names the first it refused.
  * Returns an open fd with *path set, or -1 with the error set.
  */
 int kdl_search(const char *name, const struct kdl_obj *loader, struct kdl_ns *ns, char **path)
 {
 	const char *origin = loader ? loader->origin : NULL;
+	struct search s = { .ns = ns };
 	const char *c;
 	int fd;
 
@@ -166,19 +210,26 @@ int kdl_search(const char *name, const struct kdl_obj *loader, struct kdl_ns *ns
 			free(exp);
 			return -1;
 		}
+		if (!permitted(&s, fd, exp)) {
+			kdl_ns_refuse(ns, loader ? loader->name : name, s.refused);
+			close(fd);
+			free(exp);
+			return -1;
+		}
 		*path = exp;
 		return fd;
 	}
-	if (loader && loader->rpath && (fd = try_list(loader->rpath, name, origin, path)) >= 0)
+	if (loader && loader->rpath && (fd = try_list(loader->rpath, name, origin, path, &s)) >= 0)
 		return fd;
-	if (!getauxval(AT_SECURE) && (fd = try_list(getenv("LD_LIBRARY_PATH"), name, origin, path)) >= 0)
+	if (!getauxval(AT_SECURE) &&
+	    (fd = try_list(getenv("LD_LIBRARY_PATH"), name, origin, path, &s)) >= 0)
 		return fd;
-	if (loader && loader->runpath && (fd = try_list(loader->runpath, name, origin, path)) >= 0)
+	if (loader && loader->runpath && (fd = try_list(loader->runpath, name, origin, path, &s)) >= 0)
 		return fd;
-	if (ns && ns->library_path && (fd = try_list(ns->library_path, name, origin, path)) >= 0)
+	if (ns && ns->library_path && (fd = try_list(ns->library_path, name, origin, path, &s)) >= 0)
 		return fd;
 	c = kdl_ldcache_find(name);
-	if (c && (fd = try_open(c)) >= 0) {
+	if (c && (fd = try_open(c, &s)) >= 0) {
 		if (!(*path = strdup(c))) {
 			close(fd);
 			return -1;
@@ -186,12 +237,19 @@ int kdl_search(const char *name, const struct kdl_obj *loader, struct kdl_ns *ns
 		return fd;
 	}
 	for (size_t i = 0; i < sizeof(default_dirs) / sizeof(default_dirs[0]); i++)
-		if ((fd = try_list(default_dirs[i], name, NULL, path)) >= 0)
+		if ((fd = try_list(default_dirs[i], name, NULL, path, &s)) >= 0)
 			return fd;
-	if (loader)
+	if (s.refused[0]) {
+		char what[PATH_MAX + 64];
+
+		snprintf(what, sizeof(what), "%s%s%s", name, loader ? " needed by " : "",
+			 loader ? loader->name : "");
+		kdl_ns_refuse(ns, what, s.refused);
+	} else if (loader) {
 		kdl_set_error("%s: cannot find %s (needed by %s)", name, name, loader->name);
-	else
+	} else {
 		kdl_set_error("%s: cannot find the library in LD_LIBRARY_PATH, ld.so.cache or the default directories",
 			      name);
+	}
 	return -1;
 }

@@ -6,7 +6,7 @@
 pthread_mutex_t kdl_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 pthread_cond_t kdl_init_cond = PTHREAD_COND_INITIALIZER;
 struct kdl_obj *kdl_objs, *kdl_objs_tail;
-struct kdl_ns kdl_default_ns = { .name = "default" };
+struct kdl_ns kdl_default_ns = { .name = "default", .sees_process = true };
 
 void kdl_obj_link(struct kdl_obj *o)
 {

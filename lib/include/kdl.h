@@ -41,6 +41,8 @@ typedef struct {
 #define KDL_LOAD_MIRROR		0x10u	/* also map at mirror_base + address */
 #define KDL_LOAD_NO_CACHE	0x20u	/* neither use nor write the relocation
 					   cache for this load (kdl_open(3)) */
+#define KDL_LOAD_NORELOC	0x40u	/* map the tree, relocate nothing, run
+					   nothing: kdl_relocate(3) does */
 
 struct kdl_load_args {
 	size_t size;		/* sizeof(struct kdl_load_args) */
@@ -54,13 +56,29 @@ struct kdl_load_args {
 	uint64_t mirror_base;	/* KDL_LOAD_MIRROR */
 };
 
+/* kdl_ns_config.flags (kdl_ns_create(3)) */
+#define KDL_NS_ISOLATED		0x1u	/* loads only from library_path and
+					   permitted_paths */
+#define KDL_NS_SHARED		0x2u	/* starts with a copy of its parent's
+					   objects, paths and links */
+
 struct kdl_ns_config {
 	size_t size;		/* sizeof(struct kdl_ns_config) */
 	const char *name;	/* for messages and kdl ldd */
 	const char *library_path; /* ':'-separated, searched before defaults */
 	const char *shared;	/* ':'-separated sonames taken from the process
 				   in addition to the libc group */
-	unsigned int flags;	/* must be 0 */
+	unsigned int flags;	/* KDL_NS_* */
+	/* Since libkdl 0.2 (a smaller size leaves them zero): */
+	const char *permitted_paths; /* KDL_NS_ISOLATED: ':'-separated
+				   directories loads may also come from,
+				   subdirectories included */
+	struct kdl_ns *parent;	/* KDL_NS_SHARED: NULL is the default one */
+	unsigned int load_flags; /* KDL_LOAD_WINDOW, KDL_LOAD_MIRROR and
+				   KDL_LOAD_BACKEND_*: every load into it */
+	uint64_t window_lo;	/* KDL_LOAD_WINDOW */
+	uint64_t window_hi;
+	uint64_t mirror_base;	/* KDL_LOAD_MIRROR */
 };
 
 KDL_PUBLIC void *kdl_open(const char *path, int mode, const struct kdl_load_args *args);
@@ -79,7 +97,12 @@ KDL_PUBLIC int kdl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *)
 
 KDL_PUBLIC struct kdl_ns *kdl_ns_create(const struct kdl_ns_config *cfg);
 KDL_PUBLIC int kdl_ns_link(struct kdl_ns *from, struct kdl_ns *to, const char *sonames);
+KDL_PUBLIC int kdl_ns_link_all(struct kdl_ns *from, struct kdl_ns *to);
 KDL_PUBLIC int kdl_ns_destroy(struct kdl_ns *ns);
+KDL_PUBLIC int kdl_ns_iterate_phdr(struct kdl_ns *ns,
+				   int (*cb)(struct dl_phdr_info *, size_t, void *),
+				   void *data);
+KDL_PUBLIC int kdl_relocate(void *handle);
 
 /* Backends, as answered by KDL_INFO_BACKEND. */
 #define KDL_BACKEND_USER	1
@@ -105,6 +128,19 @@ enum {
 	KDL_INFO_FILE,		/* const char **: the file it was mapped from */
 	KDL_INFO_CACHED,	/* int *: 1 if its relocated writable pages
 				   came from the relocation cache */
+	KDL_INFO_RELOCATED,	/* int *: 0 while a KDL_LOAD_NORELOC load
+				   waits for kdl_relocate(3), else 1 */
+	KDL_INFO_SEGMENT_FD,	/* struct kdl_info_segment_fd *: a new fd of
+				   a mirrored writable segment's pages */
+	KDL_INFO_NS_NAME,	/* const char **: its namespace's name */
+};
+
+struct kdl_info_segment_fd {
+	size_t index;		/* in: PT_LOAD index, from 0 */
+	int fd;			/* out: O_CLOEXEC; the caller closes it */
+	uint64_t offset;	/* out: where the segment's first page is */
+	uintptr_t addr;		/* out: that page in the primary view */
+	size_t len;		/* out: bytes of its pages */
 };
 
 struct kdl_info_dep {

@@ -164,7 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!kdl_process_refresh() && !load_one(o, fd, data, size)) {
 		span_lo = o->map.start;
 		span_hi = o->map.start + o->map.len;
-		if (calls_are_caught(o) && !kdl_relocate(o, &o, 1))
+		if (calls_are_caught(o) && !kdl_reloc_obj(o, &o, 1))
 			kdl_protect_relro(o);
 		span_lo = span_hi = 0;
 	}

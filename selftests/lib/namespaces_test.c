@@ -165,7 +165,7 @@ TEST(linked_soname_comes_from_the_other_namespace)
 TEST(destroy_refuses_a_namespace_with_objects_and_the_default)
 {
 	struct kdl_ns *ns = ns_new(NULL, NULL, NULL);
-	struct kdl_ns_config bad = { .size = sizeof(bad), .flags = 1 };
+	struct kdl_ns_config bad = { .size = sizeof(bad), .flags = 0x80 };
 	void *h;
 
 	ASSERT_NE(NULL, ns);

@@ -155,6 +155,12 @@ between() {
 		'call (void)fx_tls_set(11)' 'print *(int *)&fx_tls_counter' \
 		'print (int)fx_tls_get()' continue
 	[[ "$output" == *"\$1 = 5"* ]]
+	[[ "$output" != *"Cannot find thread-local storage"* ]]
+	# Some kernels refuse gdb's write of the xsave state an inferior call
+	# restores (seen on a 6.18 host): the calls cannot be judged there.
+	if [[ "$output" == *"Couldn't write extended state status"* ]]; then
+		skip "gdb cannot call functions in the inferior on this kernel (xstate write refused)"
+	fi
 	[[ "$output" == *"\$2 = 11"* ]]
 	[[ "$output" == *"\$3 = 11"* ]]
 	[[ "$output" != *"Cannot find thread-local storage"* ]]
