@@ -239,12 +239,25 @@ $(B)/bench/hash_bench: bench/hash_bench.c lib/cache_hash_avx2.c lib/cache_entry.
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $< lib/cache_hash_avx2.c -lz
 
+# ns_bench: libpng+libz in N = 10..10000 namespaces, each N in a fresh
+# process: load, lookup, destroy per namespace while N exist, Private_Dirty
+# per namespace, against glibc's dlmopen(LM_ID_NEWLM) as far as it goes.
+# As root it raises vm.max_map_count for the run (-k: not) and restores it.
+$(B)/bench/ns_bench: bench/ns_bench.c bench/bench_util.h $(B)/lib/libkdl.so
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B)/lib -lkdl -Wl,-rpath,'$$ORIGIN/../lib' -ldl
+
+.PHONY: bench-ns
+bench-ns: $(B)/bench/ns_bench
+	$(B)/bench/ns_bench $(NS_BENCH_ARGS)
+
 bench: $(B)/bench/open_bench $(B)/bench/sources_bench $(B)/bench/cold_load $(B)/bench/cache_bench \
-		$(B)/bench/hash_bench $(B)/tools/kdl
+		$(B)/bench/hash_bench $(B)/bench/ns_bench $(B)/tools/kdl
 	$(B)/bench/open_bench
 	$(B)/bench/sources_bench -k $(abspath $(B))/tools/kdl
 	$(B)/bench/cache_bench
 	$(B)/bench/hash_bench
+	$(B)/bench/ns_bench $(NS_BENCH_ARGS)
 
 # Benchmark of kdl.ko (not a test): runs in the VM, prints time and
 # syscalls per image.

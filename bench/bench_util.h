@@ -1,16 +1,20 @@
 /* bench_util.h - what the benchmarks share: a clock, medians, minor
- * faults, Private_Dirty from smaps, and running this program (or another,
- * such as valgrind) again in a fresh process to time a first load. */
+ * faults, Private_Dirty from smaps, a user-space instruction counter, and
+ * running this program (or another, such as valgrind) again in a fresh
+ * process to time a first load. */
 #ifndef KDL_BENCH_UTIL_H
 #define KDL_BENCH_UTIL_H
 
+#include <errno.h>
 #include <link.h>
+#include <linux/perf_event.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,6 +99,66 @@ static inline long smaps_private_dirty_kb(const struct bench_range *r, int n)
 	}
 	fclose(f);
 	return sum;
+}
+
+/* Private_Dirty (kB) of the whole process, from /proc/self/smaps_rollup
+ * (the kernel's sum over every mapping); -1 if unreadable. */
+static inline long rollup_private_dirty_kb(void)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "re");
+	char line[256];
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Private_Dirty: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* Number of this process's mappings (lines of /proc/self/maps); -1 if
+ * unreadable. */
+static inline long maps_count(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	long n = 0;
+	int c;
+
+	if (!f)
+		return -1;
+	while ((c = getc_unlocked(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* A counter of this thread's user-space instructions (perf_event_open,
+ * PERF_COUNT_HW_INSTRUCTIONS, kernel and hypervisor excluded), running from
+ * now; -1 with errno when there is none (no hardware PMU, as in most VMs:
+ * ENOENT; perf_event_paranoid > 2: EACCES). */
+static inline int insn_counter_open(void)
+{
+	struct perf_event_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = PERF_TYPE_HARDWARE;
+	a.config = PERF_COUNT_HW_INSTRUCTIONS;
+	a.exclude_kernel = 1;
+	a.exclude_hv = 1;
+	return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+/* The counter's value so far; 0 if @fd < 0 or the read fails. */
+static inline uint64_t insn_counter_read(int fd)
+{
+	uint64_t v = 0;
+
+	if (fd < 0 || read(fd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return v;
 }
 
 /* Runs @prog (searched in PATH) with args, returns its stdout's first line
