@@ -805,6 +805,10 @@ static int load_args(struct load_txn *t, const struct kdl_load_args *args)
 		t->ns = args->ns;
 	t->root_name = args->name;
 	t->flags = args->flags;
+	/* A verifier of an unrelocated image wants its files' bytes, not a
+	 * cache entry's relocated pages. */
+	if (t->flags & KDL_LOAD_NORELOC)
+		t->flags |= KDL_LOAD_NO_CACHE;
 	t->pl.flags = args->flags & (KDL_LOAD_WINDOW | KDL_LOAD_FIXED | KDL_LOAD_MIRROR);
 	t->pl.lo = args->window_lo;
 	t->pl.hi = args->window_hi;
