@@ -89,6 +89,41 @@ print("dec", _decimal.Decimal(1) / 8)'
 	[[ "$output" == *"libm.so.6 => "*"process's copy"* ]]
 }
 
+@test "kdl ldd names each object's namespace" {
+	fx=$(dirname "$KDL")/../fixtures
+	run "$KDL" ldd --ns plugins --library-path "$fx/ns/a" libfx_plugin_a.so
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"libfx_plugin_a.so => "*"/ns/a/libfx_plugin_a.so (loaded by kdl at 0x"*", ns plugins)"* ]]
+	[[ "$output" == *"libfx_dual.so.1 => "*"/ns/a/libfx_dual.so.1 (loaded by kdl at 0x"*", ns plugins)"* ]]
+	[[ "$output" == *"libc.so.6 => "*"(process's copy, 0x"*", ns process)"* ]]
+	run "$KDL" ldd "$fx/libfx_basic.so"
+	[[ "$output" == *"libfx_basic.so => "*", ns default)"* ]]
+}
+
+@test "kdl ldd --isolated refuses what lies outside, naming the namespace" {
+	fx=$(cd "$(dirname "$KDL")/../fixtures" && pwd)
+	run "$KDL" ldd --ns app --isolated --library-path "$fx/ns/a" "$fx/ns/a/libfx_plugin_a.so"
+	[ "$status" -eq 0 ]
+	run "$KDL" ldd --ns app --isolated --library-path "$fx/ns/a" libpng16.so.16
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"libpng16.so"*"is outside the paths of isolated namespace \"app\" ($fx/ns/a)"* ]]
+	# Negative control: the same namespace, not isolated.
+	run "$KDL" ldd --ns app --library-path "$fx/ns/a" libpng16.so.16
+	[ "$status" -eq 0 ]
+}
+
+@test "kdl info LIB shows its tree namespace by namespace, placed by the namespace" {
+	run "$KDL" info --ns guest --window 0x10000000:0x100000000 --mirror 0x200000000000 libpng16.so.16
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"namespace:   guest"* ]]
+	[[ "$output" == *"mapped:      0x1"*" by the "*" backend"* ]]
+	[[ "$output" == *"mirror:      0x2000"* ]]
+	[[ "$output" == *"  guest      0x0000"*"/libpng16.so.16"* ]]
+	[[ "$output" == *"  guest      0x0000"*"/libz.so.1"* ]]
+	run "$KDL" info --window 0x10000000 libz.so.1
+	[ "$status" -eq 2 ]
+}
+
 @test "kdl ldd of a missing library fails" {
 	run "$KDL" ldd libkdl-none-such.so.3
 	[ "$status" -eq 1 ]

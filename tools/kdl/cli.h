@@ -36,6 +36,22 @@ static inline int kdl_seen(struct kdl_seen *s, void *h)
 	return 0;
 }
 
+/* ns_opts.c: --ns NAME, --isolated, --shared, --library-path DIRS,
+ * --permitted DIRS, --share SONAMES, --link-default SONAMES, --window
+ * LO:HI, --mirror BASE before the operands. */
+#include "kdl.h"
+struct ns_opts {
+	struct kdl_ns_config cfg;
+	const char *link_default;
+	int wanted;		/* any option given: load into a namespace */
+	struct kdl_ns *ns;	/* ns_opts_make()'s, or NULL: the default */
+};
+/* Index of the first operand, or -1 after a message. */
+int ns_opts_parse(int argc, char **argv, struct ns_opts *o);
+int ns_opts_make(struct ns_opts *o);
+/* The name of @h's namespace. */
+const char *ns_name_of(void *h);
+
 /* pack_check.c: "kdl pack --check ZIP"; exit status 0, 1 or 2. */
 int pack_check(const char *zip);
 

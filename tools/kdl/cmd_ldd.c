@@ -1,4 +1,5 @@
-/* cmd_ldd.c - "kdl ldd LIB": the dependency tree as libkdl resolves it. */
+/* cmd_ldd.c - "kdl ldd [NS-OPTIONS] LIB": the dependency tree as libkdl
+ * resolves it, each object with the namespace it lives in. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,9 +20,9 @@ static void print_tree(void *h, const char *needed, int depth, struct kdl_seen *
 	kdl_info(h, KDL_INFO_SYSTEM, &sys);
 	kdl_info(h, KDL_INFO_RANGE, range);
 	again = kdl_seen(s, h);
-	printf("%*s%s => %s (%s 0x%lx)%s\n", depth * 4, "", needed, file,
+	printf("%*s%s => %s (%s 0x%lx, ns %s)%s\n", depth * 4, "", needed, file,
 	       sys ? "process's copy," : "loaded by kdl at", (unsigned long)range[0],
-	       again && !sys ? " [see above]" : "");
+	       sys ? "process" : ns_name_of(h), again && !sys ? " [see above]" : "");
 	if (again || sys)
 		return;
 	kdl_info(h, KDL_INFO_NDEPS, &n);
@@ -36,18 +37,25 @@ static void print_tree(void *h, const char *needed, int depth, struct kdl_seen *
 int cmd_ldd(int argc, char **argv)
 {
 	static struct kdl_seen s;
+	struct ns_opts o;
+	int i = ns_opts_parse(argc, argv, &o);
 	void *h;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: kdl ldd LIB\n");
+	if (i < 0 || i != argc - 1) {
+		fprintf(stderr, "usage: kdl ldd [--ns NAME] [--isolated] [--shared] [--library-path DIRS]\n"
+				"                [--permitted DIRS] [--share SONAMES] [--link-default SONAMES]\n"
+				"                [--window LO:HI] [--mirror BASE] LIB\n");
 		return 2;
 	}
-	h = kdl_open(argv[1], RTLD_NOW, NULL);
+	if (ns_opts_make(&o))
+		return 1;
+	h = kdl_open(argv[i], RTLD_NOW, &(struct kdl_load_args){
+		.size = sizeof(struct kdl_load_args), .ns = o.ns });
 	if (!h) {
 		fprintf(stderr, "kdl ldd: %s\n", kdl_error());
 		return 1;
 	}
-	print_tree(h, argv[1], 0, &s);
+	print_tree(h, argv[i], 0, &s);
 	kdl_close(h);
 	return 0;
 }

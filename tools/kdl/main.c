@@ -5,9 +5,13 @@
 #include "cli.h"
 
 static const struct kdl_cmd cmds[] = {
-	{ "info", "show whether /dev/kdl is usable and which backend libkdl uses", cmd_info },
+	{ "info", "[[NS-OPTIONS] LIB]  show whether /dev/kdl is usable and which backend\n"
+		  "           libkdl uses; with LIB, how its tree loads, namespace by namespace", cmd_info },
 	{ "run", "LIB[:SYMBOL] [ARGS...]  load LIB, call SYMBOL (default main)", cmd_run },
-	{ "ldd", "LIB  print the dependency tree as libkdl resolves it", cmd_ldd },
+	{ "ldd", "[NS-OPTIONS] LIB  print the dependency tree as libkdl resolves it;\n"
+		 "           NS-OPTIONS load it into a namespace: --ns NAME, --isolated,\n"
+		 "           --shared, --library-path DIRS, --permitted DIRS, --share SONAMES,\n"
+		 "           --link-default SONAMES, --window LO:HI, --mirror BASE", cmd_ldd },
 	{ "pack", "[-C DIR] OUT.zip FILE...  write a container: .so entries stored page\n"
 		  "           aligned (zero-copy loads), others deflated\n"
 		  "           --check ZIP  exit 0 if every .so in ZIP loads zero-copy", cmd_pack },
