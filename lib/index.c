@@ -149,3 +149,102 @@ struct kdl_obj *kdl_index_soname(const struct kdl_ns *ns, const char *soname)
 			return o;
 	return NULL;
 }
+
+/*
+ * By address: every 2 MiB chunk an object's span touches names it, so
+ * finding the object at an address (dlopen's caller, dladdr) reads one
+ * short chain instead of every object of every namespace.
+ */
+#define CHUNK_SHIFT 21
+
+struct addr_ent {
+	struct addr_ent *next;
+	uintptr_t chunk;
+	struct kdl_obj *o;
+};
+
+static struct {
+	struct addr_ent **b;
+	size_t mask, n;
+	bool degraded;		/* an insertion failed: walk the list */
+} by_addr;
+
+static size_t chunk_slot(uintptr_t chunk)
+{
+	return mix(chunk) & by_addr.mask;
+}
+
+static int addr_grow(void)
+{
+	size_t nb = by_addr.b ? (by_addr.mask + 1) * 2 : 256;
+	struct addr_ent **b = calloc(nb, sizeof(*b));
+
+	if (!b)
+		return -1;
+	for (size_t i = 0; by_addr.b && i <= by_addr.mask; i++)
+		for (struct addr_ent *e = by_addr.b[i], *next; e; e = next) {
+			next = e->next;
+			e->next = b[mix(e->chunk) & (nb - 1)];
+			b[mix(e->chunk) & (nb - 1)] = e;
+		}
+	free(by_addr.b);
+	by_addr.b = b;
+	by_addr.mask = nb - 1;
+	return 0;
+}
+
+void kdl_index_addr_add(struct kdl_obj *o)
+{
+	uintptr_t first = o->map.start >> CHUNK_SHIFT;
+	uintptr_t last = (o->map.start + o->map.len - 1) >> CHUNK_SHIFT;
+
+	if (!o->map.len)
+		return;
+	for (uintptr_t c = first; c <= last; c++) {
+		struct addr_ent *e;
+
+		if (by_addr.n >= (by_addr.b ? by_addr.mask + 1 : 0) && addr_grow())
+			goto degraded;
+		e = malloc(sizeof(*e));
+		if (!e)
+			goto degraded;
+		*e = (struct addr_ent){ .next = by_addr.b[chunk_slot(c)], .chunk = c, .o = o };
+		by_addr.b[chunk_slot(c)] = e;
+		by_addr.n++;
+	}
+	return;
+degraded:
+	by_addr.degraded = true;
+}
+
+void kdl_index_addr_del(struct kdl_obj *o)
+{
+	uintptr_t first = o->map.start >> CHUNK_SHIFT;
+	uintptr_t last = (o->map.start + o->map.len - 1) >> CHUNK_SHIFT;
+
+	if (!o->map.len || !by_addr.b)
+		return;
+	for (uintptr_t c = first; c <= last; c++)
+		for (struct addr_ent **p = &by_addr.b[chunk_slot(c)]; *p; p = &(*p)->next)
+			if ((*p)->o == o && (*p)->chunk == c) {
+				struct addr_ent *e = *p;
+
+				*p = e->next;
+				free(e);
+				by_addr.n--;
+				break;
+			}
+}
+
+struct kdl_obj *kdl_index_addr(uintptr_t addr, bool *complete)
+{
+	uintptr_t c = addr >> CHUNK_SHIFT;
+
+	*complete = !by_addr.degraded;
+	if (!by_addr.b)
+		return NULL;
+	for (struct addr_ent *e = by_addr.b[chunk_slot(c)]; e; e = e->next)
+		if (e->chunk == c && addr >= e->o->map.start && addr < e->o->map.start + e->o->map.len)
+			return e->o;
+	return NULL;
+}

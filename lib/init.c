@@ -122,21 +122,49 @@ void kdl_run_fini(struct kdl_obj *o)
 		((fini_fn)(o->bias + o->fini))();
 }
 
-/* At exit, run the destructors of objects still loaded, latest
- * constructed first, as glibc does for its own objects. */
+static int later_first(const void *a, const void *b)
+{
+	const struct kdl_obj *x = *(struct kdl_obj *const *)a, *y = *(struct kdl_obj *const *)b;
+
+	return x->init_seq < y->init_seq ? 1 : x->init_seq > y->init_seq ? -1 : 0;
+}
+
+/*
+ * At exit, run the destructors of objects still loaded, latest
+ * constructed first, as glibc does for its own objects.  Each round takes
+ * the objects not finalized yet, sorted once (a process with ten thousand
+ * namespaces exits in one pass, not a search per object), and holds a
+ * reference on each, so a destructor's kdl_close cannot free one still
+ * in the list.  What a destructor loads meanwhile is the next round's.
+ */
 __attribute__((destructor)) static void kdl_self_fini(void)
 {
 	for (;;) {
-		struct kdl_obj *last = NULL;
+		struct kdl_obj **list = NULL;
+		size_t n = 0, cap = 0;
 
 		pthread_mutex_lock(&kdl_lock);
-		for (struct kdl_obj *o = kdl_objs; o; o = o->next)
-			if (o->init_state == KDL_INIT_DONE && !o->finalized &&
-			    (!last || o->init_seq > last->init_seq))
-				last = o;
+		for (struct kdl_obj *o = kdl_objs; o; o = o->next) {
+			if (o->init_state != KDL_INIT_DONE || o->finalized)
+				continue;
+			if (n == cap) {
+				struct kdl_obj **nl = realloc(list, (cap = cap ? cap * 2 : 64) * sizeof(*nl));
+
+				if (!nl)
+					break;
+				list = nl;
+			}
+			o->refcnt++;
+			list[n++] = o;
+		}
 		pthread_mutex_unlock(&kdl_lock);
-		if (!last)
+		if (!n) {
+			free(list);
 			break;
-		kdl_run_fini(last);
+		}
+		qsort(list, n, sizeof(*list), later_first);
+		for (size_t i = 0; i < n; i++)
+			kdl_run_fini(list[i]);
+		free(list);
 	}
 }

@@ -240,7 +240,8 @@ static int inherit(struct kdl_ns *ns, struct kdl_ns *p)
 			ns->inherited[ns->ninherited++] = o;
 	for (size_t i = 0; i < p->ninherited; i++)
 		ns->inherited[ns->ninherited++] = p->inherited[i];
-	memcpy(ns->global, p->global, p->nglobal * sizeof(*ns->global));
+	if (p->nglobal)
+		memcpy(ns->global, p->global, p->nglobal * sizeof(*ns->global));
 	ns->nglobal = ns->capglobal = p->nglobal;
 	/* Nothing can fail from here: take the references. */
 	for (size_t i = 0; i < ns->ninherited; i++)

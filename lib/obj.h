@@ -101,6 +101,11 @@ KDL_HIDDEN void kdl_index_del(struct kdl_obj *o);
 KDL_HIDDEN struct kdl_obj *kdl_index_file(const struct kdl_ns *ns, dev_t dev, ino_t ino,
 					  uint64_t off);
 KDL_HIDDEN struct kdl_obj *kdl_index_soname(const struct kdl_ns *ns, const char *soname);
+/* The published objects by address; *complete is false once memory ran
+ * out for the index (then only the list is sure). */
+KDL_HIDDEN void kdl_index_addr_add(struct kdl_obj *o);
+KDL_HIDDEN void kdl_index_addr_del(struct kdl_obj *o);
+KDL_HIDDEN struct kdl_obj *kdl_index_addr(uintptr_t addr, bool *complete);
 
 #define KDL_OBJ_MAGIC 0x6b646c6f626a3031ull	/* "kdlobj01" */
 

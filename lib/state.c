@@ -17,10 +17,12 @@ void kdl_obj_link(struct kdl_obj *o)
 	else
 		kdl_objs = o;
 	kdl_objs_tail = o;
+	kdl_index_addr_add(o);
 }
 
 void kdl_obj_unlink(struct kdl_obj *o)
 {
+	kdl_index_addr_del(o);
 	if (o->prev)
 		o->prev->next = o->next;
 	else
@@ -34,6 +36,11 @@ void kdl_obj_unlink(struct kdl_obj *o)
 
 struct kdl_obj *kdl_obj_by_addr(uintptr_t addr)
 {
+	bool complete;
+	struct kdl_obj *found = kdl_index_addr(addr, &complete);
+
+	if (found || complete)
+		return found;
 	for (struct kdl_obj *o = kdl_objs; o; o = o->next)
 		if (addr >= o->map.start && addr < o->map.start + o->map.len)
 			return o;
