@@ -52,7 +52,7 @@ static int kdl_release(struct inode *inode, struct file *file)
 static u64 kdl_features(void)
 {
 	u64 f = KDL_FEAT_MAP | KDL_FEAT_MIRROR | KDL_FEAT_SRC_ADDR |
-		KDL_FEAT_BATCH | KDL_FEAT_DATA_FD;
+		KDL_FEAT_BATCH | KDL_FEAT_DATA_FD | KDL_FEAT_SEGMENT_FD;
 
 	if (IS_ENABLED(CONFIG_IO_URING))
 		f |= KDL_FEAT_URING_CMD;
@@ -171,6 +171,12 @@ out_ptrs:
 	return ret;
 }
 
+static int kdl_ioc_segment_fd(struct kdl_file *kf, struct file *file,
+			      void *arg, void __user *uarg)
+{
+	return kdl_segment_fd(kf, arg, uarg);
+}
+
 struct kdl_ioctl_op {
 	int (*fn)(struct kdl_file *kf, struct file *file, void *arg,
 		  void __user *uarg);
@@ -191,6 +197,9 @@ static const struct kdl_ioctl_op kdl_ops[] = {
 	       false),
 	KDL_OP(KDL_IOC_MAP_BATCH, kdl_ioc_map_batch, kdl_map_batch,
 	       KDL_MAP_BATCH_SIZE_VER0, false),
+	/* Installs an fd: writes its outputs before fd_install(), itself. */
+	KDL_OP(KDL_IOC_SEGMENT_FD, kdl_ioc_segment_fd, kdl_segment_fd,
+	       KDL_SEGMENT_FD_SIZE_VER0, false),
 };
 
 /**

@@ -23,7 +23,9 @@ struct io_uring_cmd;
  *                  ->  kdl_file.pending's xa_lock (taken by the
  *                      get_unmapped_area hook, under mmap_lock)
  *
- * No path takes kdl_file.lock while holding mmap_lock.
+ * No path takes kdl_file.lock while holding mmap_lock.  KDL_IOC_SEGMENT_FD
+ * holds kdl_file.lock only to take a file reference; it opens, copies out
+ * and installs the fd with no lock held.
  */
 
 /*
@@ -42,17 +44,35 @@ struct kdl_file {
 };
 
 /*
- * struct kdl_image - an image this open file mapped, for KDL_IOC_UNMAP.
+ * struct kdl_image_seg - what a mirrored image keeps of one segment.
+ * @shm: the shmem object both views map, for a writable segment (a
+ *       reference is held); NULL for a read-only one.
+ * @len: bytes of the segment's pages in @shm, from offset 0.
+ */
+struct kdl_image_seg {
+	struct file *shm;
+	unsigned long len;
+};
+
+/*
+ * struct kdl_image - an image this open file mapped, for KDL_IOC_UNMAP
+ * and KDL_IOC_SEGMENT_FD.  Created, found and freed under kdl_file.lock;
+ * freeing drops the @seg references (kdl_image_free()).
  * @node:   entry in kdl_file.images.
  * @base:   first byte of the image.
  * @span:   bytes of address space from @base.
  * @mirror: first byte of the mirror view, 0 if none.
+ * @nr_seg: entries in @seg: the request's nr_segments for a mirrored
+ *          image, 0 for another.
+ * @seg:    per segment, in the request's order.
  */
 struct kdl_image {
 	struct list_head node;
 	unsigned long base;
 	unsigned long span;
 	unsigned long mirror;
+	unsigned int nr_seg;
+	struct kdl_image_seg seg[];
 };
 
 /* Placement modes of a reservation (one of KDL_MAP_* placement bits). */
@@ -117,13 +137,20 @@ void kdl_shmem_exit(void);
 struct file *kdl_shmem_copy(struct kdl_req *req, loff_t pos, size_t len,
 			    size_t size);
 int kdl_mirror_fill_writable(struct kdl_req *req,
-			     const struct kdl_segment *seg);
+			     const struct kdl_segment *seg,
+			     struct kdl_image_seg *out);
 
 /* kdl_map.c */
 int kdl_map_image(struct kdl_file *kf, struct file *dev, struct kdl_map *map,
 		  struct kdl_map __user *umap);
 int kdl_unmap_image(struct kdl_file *kf, unsigned long base);
 void kdl_forget_images(struct kdl_file *kf);
+struct file *kdl_image_shm(struct kdl_file *kf, unsigned long base,
+			   u32 index, unsigned long *len);
+
+/* kdl_segfd.c */
+int kdl_segment_fd(struct kdl_file *kf, struct kdl_segment_fd *sfd,
+		   struct kdl_segment_fd __user *usfd);
 
 /* kdl_dev.c */
 long kdl_dispatch(struct file *file, unsigned int cmd, void __user *uarg);

@@ -91,7 +91,9 @@ static bool kdl_needs_tail_page(const struct kdl_segment *s)
 	       !(s->prot & PROT_WRITE) && !(s->flags & KDL_SEG_DATA_FD);
 }
 
-static int kdl_fill_segment(struct kdl_req *req, const struct kdl_segment *s)
+/* @out: what a mirrored image keeps of @s (unused without a mirror). */
+static int kdl_fill_segment(struct kdl_req *req, const struct kdl_segment *s,
+			    struct kdl_image_seg *out)
 {
 	size_t part = offset_in_page(s->vaddr + s->filesz);
 	struct file *tail = NULL;
@@ -99,7 +101,7 @@ static int kdl_fill_segment(struct kdl_req *req, const struct kdl_segment *s)
 
 	/* Never a KDL_SEG_DATA_FD segment: validation refuses a mirror. */
 	if (req->mirror && (s->prot & PROT_WRITE))
-		return kdl_mirror_fill_writable(req, s);
+		return kdl_mirror_fill_writable(req, s, out);
 	if (kdl_needs_tail_page(s)) {
 		tail = kdl_shmem_copy(req, req->src_off + s->offset +
 				      s->filesz - part, part, PAGE_SIZE);
@@ -133,6 +135,17 @@ static int kdl_reserve_mirror(struct file *dev, struct kdl_req *req)
 	return 0;
 }
 
+/* Frees a record and drops the shmem references it holds. */
+static void kdl_image_free(struct kdl_image *img)
+{
+	unsigned int i;
+
+	for (i = 0; i < img->nr_seg; i++)
+		if (img->seg[i].shm)
+			fput(img->seg[i].shm);
+	kfree(img);
+}
+
 /* [@a, @a + @alen) and [@b, @b + @blen) share a byte (0: no range). */
 static bool kdl_ranges_meet(unsigned long a, unsigned long alen,
 			    unsigned long b, unsigned long blen)
@@ -161,7 +174,7 @@ static void kdl_forget_overlapping(struct kdl_file *kf,
 		    kdl_ranges_meet(img->mirror, a, new->base, b) ||
 		    kdl_ranges_meet(img->mirror, a, new->mirror, b)) {
 			list_del(&img->node);
-			kfree(img);
+			kdl_image_free(img);
 		}
 	}
 }
@@ -184,7 +197,7 @@ int kdl_map_image(struct kdl_file *kf, struct file *dev, struct kdl_map *map,
 {
 	struct kdl_req req = {};
 	struct kdl_image *img;
-	unsigned int i;
+	unsigned int i, nr_seg;
 	long r;
 	int ret;
 
@@ -192,11 +205,14 @@ int kdl_map_image(struct kdl_file *kf, struct file *dev, struct kdl_map *map,
 	ret = kdl_req_init(&req, map);
 	if (ret)
 		goto out_req;
-	img = kzalloc(sizeof(*img), GFP_KERNEL_ACCOUNT);
+	/* A mirror keeps its writable segments' shmem for KDL_IOC_SEGMENT_FD. */
+	nr_seg = req.mirror_off ? map->nr_segments : 0;
+	img = kzalloc(struct_size(img, seg, nr_seg), GFP_KERNEL_ACCOUNT);
 	if (!img) {
 		ret = -ENOMEM;
 		goto out_req;
 	}
+	img->nr_seg = nr_seg;
 
 	/* 2. Reserve the span: search and insert under one mmap_lock hold. */
 	r = kdl_reserve(dev, req.place, req.addr, req.lo, req.hi, req.span,
@@ -214,7 +230,8 @@ int kdl_map_image(struct kdl_file *kf, struct file *dev, struct kdl_map *map,
 
 	/* 3. Fill: each segment replaces its part of the reservation. */
 	for (i = 0; i < map->nr_segments; i++) {
-		ret = kdl_fill_segment(&req, &req.segs[i]);
+		ret = kdl_fill_segment(&req, &req.segs[i],
+				       nr_seg ? &img->seg[i] : NULL);
 		if (ret)
 			goto out_unmap;
 	}
@@ -244,7 +261,7 @@ out_unmap:
 	if (req.mirror)
 		vm_munmap(req.mirror, req.span);
 out_img:
-	kfree(img);
+	kdl_image_free(img);
 out_req:
 	kdl_req_destroy(&req);
 	return ret;
@@ -278,17 +295,51 @@ int kdl_unmap_image(struct kdl_file *kf, unsigned long base)
 
 		ret = ret ? ret : ret2;
 	}
-	kfree(found);
+	kdl_image_free(found);
 	return ret;
 }
 
-/* Called at release: the images stay mapped, only the records go. */
+/*
+ * Called at release: the images stay mapped, only the records (and their
+ * shmem references; the VMAs hold their own) go.
+ */
 void kdl_forget_images(struct kdl_file *kf)
 {
 	struct kdl_image *img, *tmp;
 
 	list_for_each_entry_safe(img, tmp, &kf->images, node) {
 		list_del(&img->node);
-		kfree(img);
+		kdl_image_free(img);
 	}
+}
+
+/**
+ * kdl_image_shm() - the shmem object of writable segment @index of the
+ * mirrored image at @base, for KDL_IOC_SEGMENT_FD.
+ * @len: out: bytes of the segment's pages in it, from offset 0.
+ *
+ * Context: takes and drops kf->lock; holds no lock on return.
+ * Return: the file with a reference for the caller; ERR_PTR(-ENOENT) if
+ * this open file has no image at @base, ERR_PTR(-EINVAL) if the image is
+ * not mirrored, @index is out of range or names a read-only segment.
+ */
+struct file *kdl_image_shm(struct kdl_file *kf, unsigned long base,
+			   u32 index, unsigned long *len)
+{
+	struct file *shm = ERR_PTR(-ENOENT);
+	struct kdl_image *img;
+
+	mutex_lock(&kf->lock);
+	list_for_each_entry(img, &kf->images, node) {
+		if (img->base != base)
+			continue;
+		shm = ERR_PTR(-EINVAL);
+		if (index < img->nr_seg && img->seg[index].shm) {
+			shm = get_file(img->seg[index].shm);
+			*len = img->seg[index].len;
+		}
+		break;
+	}
+	mutex_unlock(&kf->lock);
+	return shm;
 }

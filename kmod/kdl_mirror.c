@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kdl_mirror.c - shmem copies of segment pages: mirrored writable segments, zeroed read-only tails. */
+#include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
@@ -103,17 +104,36 @@ out_put:
 	return ERR_PTR(ret);
 }
 
+/*
+ * Fixes the size of a mirror's shmem object: KDL_IOC_SEGMENT_FD hands it
+ * out writable, and a holder's ftruncate() must not take pages from under
+ * the views (a fault there is SIGBUS).  shmem_file_setup() leaves it
+ * F_SEAL_SEAL, so nobody can change the seals afterwards; mm/memfd.c
+ * adds seals under the inode lock, as here.
+ */
+static void kdl_shmem_fix_size(struct file *shm)
+{
+	struct inode *inode = file_inode(shm);
+
+	inode_lock(inode);
+	SHMEM_I(inode)->seals |= F_SEAL_SHRINK | F_SEAL_GROW;
+	inode_unlock(inode);
+}
+
 /**
  * kdl_mirror_fill_writable() - map writable segment @s in both views.
+ * @out: on success, the shmem object (the caller owns a reference, for
+ *       KDL_IOC_SEGMENT_FD) and the bytes of it the views map.
  *
  * Private file pages cannot be mirrored: a write copies the page in one
  * view only.  So the segment's pages go into a fresh shmem object,
  * filled from the file, and both views map it MAP_SHARED; a store
  * through either view is seen through the other.  The VMAs hold the
- * shmem file; the last unmap frees it.
+ * shmem file too; the last of them and of @out's reference frees it.
  */
 int kdl_mirror_fill_writable(struct kdl_req *req,
-			     const struct kdl_segment *s)
+			     const struct kdl_segment *s,
+			     struct kdl_image_seg *out)
 {
 	unsigned long pstart = round_down(s->vaddr, PAGE_SIZE);
 	unsigned long len = PAGE_ALIGN(s->vaddr + s->memsz) - pstart;
@@ -141,9 +161,15 @@ int kdl_mirror_fill_writable(struct kdl_req *req,
 			     len);
 	if (IS_ERR(shm))
 		return PTR_ERR(shm);
+	kdl_shmem_fix_size(shm);
 	r = vm_mmap(shm, req->base + pstart, len, s->prot, flags, 0);
 	if (!IS_ERR_VALUE(r))
 		r = vm_mmap(shm, req->mirror + pstart, len, s->prot, flags, 0);
-	fput(shm);
-	return IS_ERR_VALUE(r) ? (int)r : 0;
+	if (IS_ERR_VALUE(r)) {
+		fput(shm);
+		return r;
+	}
+	out->shm = shm;
+	out->len = len;
+	return 0;
 }

@@ -60,8 +60,12 @@ KDL_HIDDEN int kdl_map_kernel(const struct kdl_elf *e, const struct kdl_src *src
 			      const struct kdl_placement *pl, struct kdl_mapping *m,
 			      const char *name);
 KDL_HIDDEN void kdl_unmap_kernel(struct kdl_mapping *m);
-/* A new fd of the shmem object behind PT_LOAD @index of a mirrored
- * kernel-backend image; *offset and *len say where its pages are. */
+/* A new fd (O_RDWR, FD_CLOEXEC) for the shmem object behind writable
+ * PT_LOAD @index of the image @m, which the kernel backend mapped with a
+ * mirror: mmap it MAP_SHARED at *@offset for *@len bytes (either may be
+ * NULL) to share the segment's pages with both views.  Returns the fd,
+ * or -1 with kdl_error() set (naming /dev/kdl and the errno, or the
+ * missing KDL_FEAT_SEGMENT_FD). */
 KDL_HIDDEN int kdl_map_kernel_segment_fd(const struct kdl_mapping *m, unsigned int index,
 					 uint64_t *offset, uint64_t *len);
 /* backend.c: /dev/kdl is usable and maps KDL_SEG_DATA_FD segments, so

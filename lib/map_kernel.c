@@ -1,5 +1,6 @@
 /* map_kernel.c - the kernel backend: one KDL_IOC_MAP per image. */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -100,13 +101,59 @@ void kdl_unmap_kernel(struct kdl_mapping *m)
 	m->len = 0;
 }
 
+/* Why KDL_IOC_SEGMENT_FD said @err, in the module's terms. */
+static const char *segment_fd_hint(int err)
+{
+	switch (err) {
+	case EINVAL:
+		return " (expected a writable segment of a mirrored image, by its index in the image's segments)";
+	case ENOENT:
+		return " (no image of this process's /dev/kdl at that base)";
+	case EMFILE:
+	case ENFILE:
+		return " (no file descriptor free)";
+	}
+	return "";
+}
+
 int kdl_map_kernel_segment_fd(const struct kdl_mapping *m, unsigned int index, uint64_t *offset,
 			      uint64_t *len)
 {
-	(void)m;
-	(void)index;
-	(void)offset;
-	(void)len;
-	kdl_set_error("%s: KDL_IOC_SEGMENT_FD: not known to this module", KDL_DEVICE_PATH);
-	return -1;
+	const struct kdl_backend_state *ks = kdl_backend_kernel();
+	struct kdl_segment_fd req = {
+		.size = sizeof(req),
+		.flags = KDL_SEGFD_CLOEXEC,
+		.base = m->start,
+		.index = index,
+	};
+
+	if (m->backend != KDL_BACKEND_KERNEL || !m->len) {
+		kdl_set_error("image at %#" PRIxPTR ": segment %u: found %s, expected an image %s mapped",
+			      m->start, index, m->len ? "an image the userspace backend mapped" :
+			      "an unmapped image", KDL_DEVICE_PATH);
+		return -1;
+	}
+	if (!ks) {
+		kdl_set_error("image at %#" PRIxPTR ": segment %u: %s is not usable", m->start, index,
+			      KDL_DEVICE_PATH);
+		return -1;
+	}
+	if (!(ks->features & KDL_FEAT_SEGMENT_FD)) {
+		kdl_set_error("image at %#" PRIxPTR ": segment %u: %s cannot give a segment's shared memory fd: found a module without KDL_FEAT_SEGMENT_FD, expected one with it",
+			      m->start, index, KDL_DEVICE_PATH);
+		return -1;
+	}
+	if (ioctl(ks->dev_fd, KDL_IOC_SEGMENT_FD, &req) < 0) {
+		int err = errno;
+
+		kdl_set_error("image at %#" PRIxPTR ": segment %u: %s: KDL_IOC_SEGMENT_FD: %s%s", m->start,
+			      index, KDL_DEVICE_PATH, strerror(err), segment_fd_hint(err));
+		errno = err;
+		return -1;
+	}
+	if (offset)
+		*offset = req.offset;
+	if (len)
+		*len = req.len;
+	return req.fd;
 }

@@ -40,14 +40,14 @@ TEST_F(dev, query_reports_abi_and_limits)
 	EXPECT_EQ(sizeof(q), q.size);
 	EXPECT_LT(0, q.max_segments);
 	EXPECT_LT(0, q.max_batch);
-	EXPECT_EQ(0, q.features & ~((KDL_FEAT_DATA_FD << 1) - 1));
+	EXPECT_EQ(0, q.features & ~((KDL_FEAT_SEGMENT_FD << 1) - 1));
 }
 
 TEST_F(dev, query_reports_the_implemented_features)
 {
 	struct kdl_query q = { .size = sizeof(q) };
 	uint64_t want = KDL_FEAT_MAP | KDL_FEAT_MIRROR | KDL_FEAT_SRC_ADDR |
-			KDL_FEAT_BATCH | KDL_FEAT_DATA_FD;
+			KDL_FEAT_BATCH | KDL_FEAT_DATA_FD | KDL_FEAT_SEGMENT_FD;
 
 	ASSERT_EQ(0, ioctl(self->fd, KDL_IOC_QUERY, &q));
 	EXPECT_EQ(want, q.features & want);

@@ -26,6 +26,7 @@
 #define KDL_FEAT_BATCH		(1ULL << 3)	/* KDL_IOC_MAP_BATCH */
 #define KDL_FEAT_URING_CMD	(1ULL << 4)	/* IORING_OP_URING_CMD */
 #define KDL_FEAT_DATA_FD	(1ULL << 5)	/* KDL_SEG_DATA_FD, kdl_map.data_fd */
+#define KDL_FEAT_SEGMENT_FD	(1ULL << 6)	/* KDL_IOC_SEGMENT_FD */
 
 /*
  * struct kdl_query - what this module speaks.
@@ -214,6 +215,57 @@ struct kdl_map_batch {
 };
 #define KDL_MAP_BATCH_SIZE_VER0	40
 
+/* kdl_segment_fd.flags */
+#define KDL_SEGFD_CLOEXEC	(1U << 0)	/* the new fd gets FD_CLOEXEC */
+
+#define KDL_SEGFD_ALL_FLAGS	KDL_SEGFD_CLOEXEC
+
+/*
+ * struct kdl_segment_fd - a new fd for the shmem object that backs one
+ * writable segment of a mirrored image (KDL_MAP_MIRROR), so that another
+ * process can map the same pages: a store through its MAP_SHARED mapping
+ * is seen in both views of the image, and the other way round.
+ * @size:   sizeof(struct kdl_segment_fd).
+ * @flags:  in: KDL_SEGFD_* bits.
+ * @base:   in: the base KDL_IOC_MAP returned, of an image this open file
+ *          mapped and has not unmapped.
+ * @index:  in: the segment's index in that request's segment array.
+ * @fd:     out: the new file descriptor, opened O_RDWR, with FD_CLOEXEC
+ *          when @flags has KDL_SEGFD_CLOEXEC.
+ * @offset: out: offset in that file of the segment's first page, the
+ *          page at image offset round_down(vaddr, page size).  Page
+ *          aligned; use it as the mmap offset (it may be non-zero in a
+ *          later module, so do not assume 0).
+ * @len:    out: bytes of the segment's pages in the file, from @offset:
+ *          round_up(vaddr + memsz) - round_down(vaddr).
+ * @reserved: must be zero.
+ * The out fields must be zero on input (EINVAL).
+ *
+ * The fd is a new open file description of the very object both views
+ * map, not a copy; it holds its own reference, so it stays valid after
+ * KDL_IOC_UNMAP or close() of /dev/kdl.  The object has a fixed size
+ * (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL): ftruncate() fails with
+ * EPERM, so a holder of the fd cannot cut pages from under the views.
+ * It is on a noexec mount when the image's source is (PROT_EXEC: EPERM).
+ * Only through the ioctl; not an io_uring command.
+ * Errors: ENOENT no image at @base recorded for this open file; EINVAL
+ * unknown flag, non-zero reserved or out field, @index not below the
+ * request's nr_segments, the segment not writable, the image not
+ * mirrored; EMFILE/ENFILE no fd free; EFAULT the struct cannot be
+ * written (no fd is then installed); EPERM the fd used from another mm.
+ */
+struct kdl_segment_fd {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 base;
+	__u32 index;
+	__s32 fd;
+	__aligned_u64 offset;
+	__aligned_u64 len;
+	__aligned_u64 reserved[2];
+};
+#define KDL_SEGMENT_FD_SIZE_VER0	56
+
 /*
  * The size encoded in these numbers is that of the VER0 structs; the
  * module dispatches on type and number only and reads the real size from
@@ -226,6 +278,7 @@ struct kdl_map_batch {
 				     0x01, KDL_MAP_SIZE_VER0)
 #define KDL_IOC_UNMAP		_IOW(KDL_IOC_MAGIC, 0x02, struct kdl_unmap)
 #define KDL_IOC_MAP_BATCH	_IOWR(KDL_IOC_MAGIC, 0x03, struct kdl_map_batch)
+#define KDL_IOC_SEGMENT_FD	_IOWR(KDL_IOC_MAGIC, 0x04, struct kdl_segment_fd)
 
 /*
  * io_uring passthrough: an IORING_OP_URING_CMD SQE on a /dev/kdl fd, with

@@ -6,7 +6,7 @@
  */
 #include "stress.h"
 
-static void reopen_private(struct worker *w)
+void reopen_private(struct worker *w)
 {
 	close(w->fd);
 	w->fd = open(KDL_DEVICE_PATH, O_RDWR | O_CLOEXEC);

@@ -174,11 +174,13 @@ void flow_badcmd(struct worker *w, struct rng *g)
 			type = chance(g, 50) ? KDL_IOC_MAGIC : (int)rnd(g, 256);
 		} while (type == 0 || type == 'T' || type == 'X' || type == 'f' ||
 			 type == 0x94);
-		nr = type == KDL_IOC_MAGIC ? 4 + rnd(g, 252) : rnd(g, 256);
+		/* commands 0..KDL_IOC_SEGMENT_FD are served */
+		nr = type == KDL_IOC_MAGIC ? 5 + rnd(g, 251) : rnd(g, 256);
 		if (type == KDL_IOC_MAGIC && chance(g, 50))
 			nr = 0x80 + rnd(g, 0x80);
 		cmd = _IOC(rnd(g, 4), type, nr, rnd(g, 1 << 14));
-		if (_IOC_TYPE(cmd) == KDL_IOC_MAGIC && _IOC_NR(cmd) < 4)
+		if (_IOC_TYPE(cmd) == KDL_IOC_MAGIC &&
+		    _IOC_NR(cmd) <= _IOC_NR(KDL_IOC_SEGMENT_FD))
 			cmd = _IOC(_IOC_READ | _IOC_WRITE, KDL_IOC_MAGIC, 0x7f, 56);
 		err = do_ioctl(chance(g, 50) ? S->dev : w->fd, cmd,
 			       chance(g, 50) ? ua : pool_ptr(w, g));
@@ -187,7 +189,7 @@ void flow_badcmd(struct worker *w, struct rng *g)
 			fail(w, "ioctl %#lx: %s, expected ENOTTY", cmd, ename(err));
 	} else {
 		static const unsigned long cmds[] = { KDL_IOC_QUERY, KDL_IOC_MAP,
-			KDL_IOC_UNMAP, KDL_IOC_MAP_BATCH };
+			KDL_IOC_UNMAP, KDL_IOC_MAP_BATCH, KDL_IOC_SEGMENT_FD };
 		const struct fd_entry *f = &S->fds[rnd(g, S->nfds)];
 
 		if (f->fd == S->dev)

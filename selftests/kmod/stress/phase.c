@@ -106,6 +106,7 @@ void run_phase(uint64_t per_worker, struct worker *forker_w, struct racer *rc)
 	if (S->fork)
 		pthread_join(fth, NULL);
 	clean_shared();
+	drop_records();
 	/* the shrinking file back to 8 written pages, for Shmem */
 	if (ftruncate(S->files[F_SHRINK].fd, 8 * PG) ||
 	    pwrite(S->files[F_SHRINK].fd, S->files[F_IMG].bytes, 8 * PG, 0) !=

@@ -423,6 +423,7 @@ void describe(struct worker *w, const struct mreq *r);
 bool after_map(struct worker *w, struct mreq *r, int fd, int c, bool content);
 
 /* flow_private.c */
+void reopen_private(struct worker *w);
 int unmap_private(struct worker *w, struct rng *g, uint64_t base,
 		  uint64_t mirror, bool *gone, bool mutate_ok);
 void release_image(struct worker *w, struct rng *g, struct mreq *r);
@@ -462,6 +463,7 @@ void take_snap(struct snap *s, char *buf, size_t cap);
 int snap_missing(const struct snap *a, const struct snap *b, const char *tag);
 int module_refcnt(void);
 void clean_shared(void);
+void drop_records(void);
 int kmsg_kdl_lines(void);
 
 /* phase.c */
