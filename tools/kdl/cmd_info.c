@@ -14,7 +14,7 @@
 #include "cli.h"
 
 static const char *const feature_names[] = {
-	"map", "mirror", "src-addr", "batch", "uring-cmd", "data-fd",
+	"map", "mirror", "src-addr", "batch", "uring-cmd", "data-fd", "segment-fd",
 };
 
 static void print_module(void)
