@@ -3,6 +3,20 @@
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+LIBDIR    ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# The preload shim has no soname: a distribution may give it a private
+# directory (debian/rules does).
+PRELOADDIR ?= $(LIBDIR)
+UDEVRULESDIR ?= /lib/udev/rules.d
+# The one place the release is written (Documentation/packaging.md):
+# libkdl.so.$(VERSION), soname libkdl.so.$(SOMAJOR), kdl --version,
+# MODULE_VERSION (kmod/Kbuild), dkms.conf, kdl.pc.
+VERSION   := $(shell cat VERSION)
+SOMAJOR   := $(firstword $(subst ., ,$(VERSION)))
 B         ?= build
 CC        ?= gcc
 # Set SAN=1 for an ASan/UBSan build (into build-san/ by default).
@@ -26,7 +40,8 @@ LDLIBS_LIB = -lpthread -ldl
 KVER      = $(shell tools/kver.sh)
 KDIR      = /lib/modules/$(KVER)/build
 KSFT      = $(B)/kselftest
-KSFT_HDRS = $(KSFT)/.stamp
+KSFT_DIR  = $(abspath $(KSFT))
+KSFT_HDRS = $(KSFT)/.extracted
 
 LIB_SRCS  := $(wildcard lib/*.c)
 LIB_ASM   := $(wildcard lib/*.S)
@@ -34,21 +49,22 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/obj/%.o) $(LIB_ASM:%.S=$(B)/obj/%.o)
 KDL_SRCS  := $(wildcard tools/kdl/*.c)
 KDL_OBJS  := $(KDL_SRCS:%.c=$(B)/obj/%.o)
 LIBTESTS  := $(patsubst selftests/lib/%.c,$(B)/selftests/lib/%,$(wildcard selftests/lib/*_test.c))
-KTESTS    := $(patsubst selftests/kmod/%.c,$(B)/selftests/kmod/%,$(wildcard selftests/kmod/*_test.c))
 EXAMPLES  := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all deps lib tools module tests examples check check-host check-vm check-san \
-	demo install clean vm-shell bench-kmod
+	demo install install-user install-module clean vm-shell bench-kmod ktests kselftest-install
 .DELETE_ON_ERROR:
 
 all: deps lib tools module tests examples
 
+# KDL_NO_DEPS=1: the packages are someone else's business (a package
+# build, whose Build-Depends install them).
 deps:
-	@tools/deps.sh
+	@[ -n "$(KDL_NO_DEPS)" ] || tools/deps.sh
 
 lib: $(B)/lib/libkdl.so $(B)/lib/libkdl.a $(B)/lib/libkdl_preload.so
 tools: $(B)/tools/kdl
-tests: $(LIBTESTS) $(KTESTS)
+tests: $(LIBTESTS) ktests kselftest-install
 examples: $(EXAMPLES)
 
 include selftests/fixtures/fixtures.mk
@@ -61,15 +77,18 @@ $(B)/obj/%.o: %.S | deps
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -c -o $@ $<
 
+# In the build tree libkdl.so is the file and libkdl.so.0 a link to it;
+# make install lays out libkdl.so.$(VERSION) with the two links.
 $(B)/lib/libkdl.so: $(LIB_OBJS) lib/libkdl.map
 	@mkdir -p $(@D)
-	$(CC) $(SANFLAGS) -shared -Wl,-soname,libkdl.so.0 -Wl,--version-script=lib/libkdl.map \
+	$(CC) $(SANFLAGS) $(LDFLAGS) -shared -Wl,-soname,libkdl.so.$(SOMAJOR) \
+		-Wl,--version-script=lib/libkdl.map \
 		-Wl,-z,defs -Wl,-z,now -Wl,-z,relro -o $@ $(LIB_OBJS) $(LDLIBS_LIB)
-	ln -sf libkdl.so $(B)/lib/libkdl.so.0
+	ln -sf libkdl.so $(B)/lib/libkdl.so.$(SOMAJOR)
 
 # The preload shim: tools/preload/, a library that links libkdl.
 $(B)/lib/libkdl_preload.so: tools/preload/preload.c $(B)/lib/libkdl.so lib/include/kdl.h
-	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -L$(B)/lib -lkdl -Wl,-rpath,'$$ORIGIN'
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -fPIC -shared -o $@ $< -L$(B)/lib -lkdl $(RPATH_PRELOAD)
 
 $(B)/lib/libkdl.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -79,34 +98,45 @@ $(B)/lib/libkdl.a: $(LIB_OBJS)
 # the io.c and path.c it calls) linked in, as libkdl keeps them hidden.
 KDL_LIB_OBJS := $(B)/obj/lib/cache_entry.o $(B)/obj/lib/cache_hash_avx2.o $(B)/obj/lib/io.o \
 		$(B)/obj/lib/path.o
+# The build tree's layout: bin/../lib is where make install puts libkdl.
+# A package, whose libkdl is in the linker's default path, sets these
+# empty.
+RPATH_TOOL    ?= -Wl,-rpath,'$$ORIGIN/../lib'
+RPATH_PRELOAD ?= -Wl,-rpath,'$$ORIGIN'
 $(B)/tools/kdl: $(KDL_OBJS) $(KDL_LIB_OBJS) $(B)/lib/libkdl.so
 	@mkdir -p $(@D)
-	$(CC) $(SANFLAGS) -o $@ $(KDL_OBJS) $(KDL_LIB_OBJS) -L$(B)/lib -lkdl \
-		-Wl,-rpath,'$$ORIGIN/../lib' -lz
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $(KDL_OBJS) $(KDL_LIB_OBJS) -L$(B)/lib -lkdl \
+		$(RPATH_TOOL) -lz
+$(B)/obj/tools/kdl/main.o: VERSION
+$(B)/obj/tools/kdl/main.o: ALL_CFLAGS += -DKDL_VERSION='"$(VERSION)"'
 
+# kselftest's headers, lib.mk and runner, extracted from linux-source-6.1.
+include selftests/ksft.mk
 $(KSFT_HDRS): | deps
-	@mkdir -p $(KSFT)
-	tar -xJf /usr/src/linux-source-6.1.tar.xz -C $(KSFT) --strip-components=4 \
-		linux-source-6.1/tools/testing/selftests/kselftest.h \
-		linux-source-6.1/tools/testing/selftests/kselftest_harness.h
-	touch $@
 
 $(B)/selftests/lib/%: selftests/lib/%.c $(wildcard selftests/lib/*.h) selftests/kdl_harness_main.h lib/include/kdl.h $(KSFT_HDRS) $(B)/lib/libkdl.so
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-parameter -Wno-clobbered -I$(KSFT) -o $@ $< -L$(B)/lib -lkdl \
 		-Wl,-rpath,'$$ORIGIN/../../lib' -lpthread -ldl
 
-$(B)/selftests/kmod/%: selftests/kmod/%.c $(wildcard selftests/kmod/*.h) selftests/kdl_harness_main.h uapi/linux/kdl.h $(KSFT_HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-parameter -I$(KSFT) -o $@ $< -lpthread -luring
+# The module tests are built by their own Makefile, in kselftest's lib.mk
+# conventions (selftests/kmod/Makefile), into $(B)/selftests/kmod; the
+# kselftest-install directory, $(B)/kselftest_install, is laid out as the
+# kernel's "make -C tools/testing/selftests install" lays out its own:
+# run_kselftest.sh, kselftest/runner.sh, kselftest-list.txt, kmod/.
+KSFT_MAKE = $(MAKE) --no-print-directory -C selftests/kmod KSFT_DIR=$(KSFT_DIR) \
+	OUTPUT=$(abspath $(B))/selftests/kmod USERCFLAGS="$(SANFLAGS)"
+KSFT_INSTALL = $(B)/kselftest_install
+ktests: $(KSFT_HDRS)
+	@mkdir -p $(B)/selftests/kmod
+	+@$(KSFT_MAKE) all
 
-# The ioctl stress: its harness, stress_test.c, and the stress in stress/.
-STRESS_SRCS := selftests/kmod/stress_test.c $(wildcard selftests/kmod/stress/*.c)
-$(B)/selftests/kmod/stress_test: $(STRESS_SRCS) $(wildcard selftests/kmod/*.h selftests/kmod/stress/*.h) selftests/kdl_harness_main.h \
-		uapi/linux/kdl.h $(KSFT_HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-parameter -I$(KSFT) -o $@ $(STRESS_SRCS) \
-		-lpthread -luring
+kselftest-install: ktests
+	@rm -rf $(KSFT_INSTALL) && mkdir -p $(KSFT_INSTALL)/kselftest
+	@install -m 755 $(KSFT)/run_kselftest.sh $(KSFT_INSTALL)/
+	@install -m 755 $(KSFT)/kselftest/runner.sh $(KSFT)/kselftest/prefix.pl $(KSFT_INSTALL)/kselftest/
+	+@$(KSFT_MAKE) -s INSTALL_PATH=$(abspath $(KSFT_INSTALL))/kmod install
+	+@$(KSFT_MAKE) -s COLLECTION=kmod emit_tests >$(KSFT_INSTALL)/kselftest-list.txt
 
 # The GL example and test share the offscreen render.
 $(B)/examples/egl_namespace $(B)/selftests/lib/real_egl_test: examples/gles_render.h
@@ -171,7 +201,7 @@ debug-kernel: | deps
 check-vm-debug: deps lib tools tests
 	@tools/check.sh $(B) vm-debug
 
-check-vm-debug-negative: deps $(KTESTS)
+check-vm-debug-negative: deps ktests
 	@tools/vm/debug-negative.sh $(B)
 
 # The ioctl stress alone at its full 10^5 requests on Debian's kernel
@@ -271,26 +301,67 @@ bench-kmod: module $(B)/bench/kmod_map_bench $(B)/bench/cache_bench
 vm-shell: all
 	tools/vm/run.sh --shell
 
-install: lib tools
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/linux \
-		$(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(B)/lib/libkdl.so $(DESTDIR)$(PREFIX)/lib/libkdl.so.0
-	ln -sf libkdl.so.0 $(DESTDIR)$(PREFIX)/lib/libkdl.so
-	install -m 644 $(B)/lib/libkdl.a $(DESTDIR)$(PREFIX)/lib/libkdl.a
-	install -m 755 $(B)/lib/libkdl_preload.so $(DESTDIR)$(PREFIX)/lib/libkdl_preload.so
-	install -m 644 lib/include/kdl.h $(DESTDIR)$(PREFIX)/include/kdl.h
-	install -m 644 uapi/linux/kdl.h $(DESTDIR)$(PREFIX)/include/linux/kdl.h
-	install -m 755 $(B)/tools/kdl $(DESTDIR)$(PREFIX)/bin/kdl
-	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3
-	install -m 644 Documentation/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 Documentation/man/*.3 $(DESTDIR)$(PREFIX)/share/man/man3/
-	@if [ -f kmod/kdl.ko ]; then \
-		install -d $(DESTDIR)/lib/modules/$(KVER)/extra && \
-		install -m 644 kmod/kdl.ko $(DESTDIR)/lib/modules/$(KVER)/extra/kdl.ko; fi
+# install: the library, headers, kdl.pc, the tool, the shim and man pages
+# (install-user), then kdl.ko with its udev rule if it was built
+# (install-module, which runs depmod).
+install: install-user install-module
+
+$(B)/kdl.pc: lib/kdl.pc.in VERSION
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
+
+install-user: lib tools $(B)/kdl.pc
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(PRELOADDIR)
+	install -m 755 $(B)/lib/libkdl.so $(DESTDIR)$(LIBDIR)/libkdl.so.$(VERSION)
+	ln -sf libkdl.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libkdl.so.$(SOMAJOR)
+	ln -sf libkdl.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libkdl.so
+	install -m 644 $(B)/lib/libkdl.a $(DESTDIR)$(LIBDIR)/libkdl.a
+	install -m 644 $(B)/kdl.pc $(DESTDIR)$(PKGCONFIGDIR)/kdl.pc
+	install -m 644 $(B)/lib/libkdl_preload.so $(DESTDIR)$(PRELOADDIR)/libkdl_preload.so
+	install -m 644 lib/include/kdl.h $(DESTDIR)$(INCLUDEDIR)/kdl.h
+	install -m 644 uapi/linux/kdl.h $(DESTDIR)$(INCLUDEDIR)/linux/kdl.h
+	install -m 755 $(B)/tools/kdl $(DESTDIR)$(BINDIR)/kdl
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man4
+	install -m 644 Documentation/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 Documentation/man/*.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 Documentation/man/*.4 $(DESTDIR)$(MANDIR)/man4/
+
+# The module for $(KVER), the udev rule and the kdl group it names; depmod
+# with -b when staging into DESTDIR.
+install-module:
+	@if [ ! -f kmod/kdl.ko ]; then echo "install-module: kmod/kdl.ko was not built, skipped"; \
+	else \
+		install -d $(DESTDIR)/lib/modules/$(KVER)/extra $(DESTDIR)$(UDEVRULESDIR) && \
+		install -m 644 kmod/kdl.ko $(DESTDIR)/lib/modules/$(KVER)/extra/kdl.ko && \
+		install -m 644 kmod/60-kdl.rules $(DESTDIR)$(UDEVRULESDIR)/60-kdl.rules && \
+		depmod $(if $(DESTDIR),-b $(DESTDIR)) $(KVER) && \
+		if [ -z "$(DESTDIR)" ] && ! getent group kdl >/dev/null; then \
+			groupadd --system kdl; fi; \
+	fi
+
+# DKMS from a source tree: the module's sources copied to /usr/src/kdl-$(VERSION)
+# (what dkms add . would copy, without the build directories), then
+# built and installed for $(KVER).
+DKMS_FILES = dkms.conf VERSION Kbuild kmod/Kbuild kmod/Kconfig $(wildcard kmod/*.c kmod/*.h) \
+	kmod/60-kdl.rules uapi/linux/kdl.h
+.PHONY: dkms-install dkms-remove
+dkms-install:
+	rm -rf $(DESTDIR)/usr/src/kdl-$(VERSION)
+	install -d $(DESTDIR)/usr/src/kdl-$(VERSION)
+	tar -cf - $(DKMS_FILES) | tar -xf - -C $(DESTDIR)/usr/src/kdl-$(VERSION)
+	@if [ -z "$(DESTDIR)" ]; then \
+		dkms add kdl/$(VERSION) && dkms build kdl/$(VERSION) -k $(KVER) && \
+		dkms install kdl/$(VERSION) -k $(KVER); fi
+
+dkms-remove:
+	dkms remove kdl/$(VERSION) --all
+	rm -rf /usr/src/kdl-$(VERSION)
 
 clean:
 	rm -rf build build-san build.kbuild.log build-san.kbuild.log build-san.log \
-		build-tsan build-tsan.log
+		build-tsan build-tsan.log build-deb
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null; fi
 
 # libFuzzer targets over what parses untrusted bytes (clang), one per file

@@ -6,6 +6,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -264,11 +265,21 @@ static const struct file_operations kdl_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * The node's mode when devtmpfs creates it.  The device grants nothing
+ * mmap() would refuse (every mapping goes through vm_mmap()), hence 0666
+ * by default; an administrator who wants the ioctl surface closed to
+ * most users loads the module with mode=0660 (or lets the udev rule,
+ * 60-kdl.rules, set group and mode).  Read once, at load.
+ */
+static ushort mode = 0666;
+module_param(mode, ushort, 0444);
+MODULE_PARM_DESC(mode, "permission bits of /dev/kdl at creation (default 0666)");
+
 static struct miscdevice kdl_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "kdl",
 	.fops = &kdl_fops,
-	.mode = 0666,
 };
 
 static int __init kdl_init(void)
@@ -282,6 +293,11 @@ static int __init kdl_init(void)
 	BUILD_BUG_ON(sizeof(struct kdl_unmap) != KDL_UNMAP_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct kdl_map_batch) != KDL_MAP_BATCH_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct kdl_segment) != 40);
+	if (mode & ~0777) {
+		pr_err("mode=%#o: only permission bits (0777) are allowed\n", mode);
+		return -EINVAL;
+	}
+	kdl_misc.mode = mode;
 	ret = kdl_shmem_init();
 	if (ret)
 		return ret;
@@ -301,3 +317,4 @@ module_init(kdl_init);
 module_exit(kdl_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("kdl: kernel-assisted dynamic loader device");
+MODULE_VERSION(KDL_VERSION);

@@ -2,8 +2,10 @@
 # run.sh - run one test suite and print its TAP on stdout.
 #
 #   selftests/run.sh host   library tests (userspace backend) + tool tests
-#   selftests/run.sh vm     module tests, then library tests (kernel backend)
-#                           + tool tests; meant to run inside tools/vm/run.sh
+#   selftests/run.sh vm     module tests (kselftest's own runner over
+#                           $BUILD/kselftest_install), then library tests
+#                           (kernel backend) + tool tests; meant to run
+#                           inside tools/vm/run.sh
 #   selftests/run.sh threads  the library tests that start threads (the
 #                           tsan suite runs them on the TSan build)
 #
@@ -35,6 +37,27 @@ run_tests() {
 	for t in "$build/selftests/$1"/*_test; do
 		run_prog "${t#"$build"/}" "$t"
 	done
+}
+
+# The module tests as the kernel's tree runs its selftests: the installed
+# collection (make kselftest-install) through run_kselftest.sh, whose TAP
+# nests each program's results under "# " (tools/tap-summary.sh counts
+# them).  A copy on the guest's /tmp: the tree is read-only there, and
+# the runner's per-program timeout (kmod/settings) is scaled with the
+# harness's own (KDL_TEST_TIMEOUT_SCALE, the debug kernel's).
+run_kselftest() {
+	local inst=$build/kselftest_install dir t scale=${KDL_TEST_TIMEOUT_SCALE:-1}
+	if [ ! -x "$inst/run_kselftest.sh" ]; then
+		echo "not ok - kselftest: $inst/run_kselftest.sh missing (make kselftest-install)"
+		return
+	fi
+	dir=$(mktemp -d /tmp/kselftest.XXXXXX)
+	cp -a "$inst/." "$dir/"
+	t=$(sed -n 's/^timeout=//p' "$dir/kmod/settings")
+	echo "timeout=$((t * scale))" >"$dir/kmod/settings"
+	echo "# === kselftest: run_kselftest.sh (kmod: $(wc -l <"$dir/kselftest-list.txt") programs)"
+	"$dir/run_kselftest.sh" 2>&1 || echo "not ok - kselftest: run_kselftest.sh exited with status $?"
+	rm -rf "$dir"
 }
 
 # The relocation cache is on by default: the suites run with one of
@@ -114,7 +137,7 @@ threads)
 	run_threaded
 	;;
 vm)
-	run_tests kmod
+	run_kselftest
 	run_tests lib
 	run_cache_modes ro
 	run_bats

@@ -10,7 +10,8 @@ flex bison bc libelf-dev
 liburing-dev bats zip unzip python3 gdb linux-perf libxxhash-dev
 zlib1g-dev libsqlite3-dev libssl-dev libpython3.11 libicu72 libxml2
 libzstd1 liblzma5 libbz2-1.0 libpng16-16 libstdc++6 libcurl4
-libegl1 libgles2 libegl-mesa0 libgl1-mesa-dri libegl-dev libgles-dev"
+libegl1 libgles2 libegl-mesa0 libgl1-mesa-dri libegl-dev libgles-dev
+dkms dh-dkms debhelper dpkg-dev fakeroot lintian rsync"
 
 missing=
 for p in $pkgs; do

@@ -1,7 +1,13 @@
 /* main.c - the kdl command: dispatch to subcommands. */
+#include <dlfcn.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <linux/kdl.h>
+
+#include "kdl.h"
 #include "cli.h"
 
 static const struct kdl_cmd cmds[] = {
@@ -24,7 +30,7 @@ static const struct kdl_cmd cmds[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: kdl COMMAND [ARGS...]\n\ncommands:\n");
+	fprintf(f, "usage: kdl COMMAND [ARGS...]\n       kdl --version\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
 	fprintf(f, "\nenvironment:\n  KDL_BACKEND=user|kernel|auto  force a backend (default auto)\n"
@@ -32,6 +38,29 @@ static void usage(FILE *f)
 		   "  KDL_CACHE_DIR=DIR             the user cache (default $XDG_CACHE_HOME/kdl,\n"
 		   "                                else ~/.cache/kdl)\n"
 		   "  KDL_CACHE_SYSTEM_DIR=DIR      the system cache (default /var/cache/kdl)\n");
+}
+
+/* The release (VERSION, through the Makefile), the libkdl file this
+ * process runs (libkdl.so.0 resolves to libkdl.so.<release> once
+ * installed) and the loaded module's MODULE_VERSION. */
+static int print_version(void)
+{
+	char path[PATH_MAX], mod[64] = "";
+	Dl_info dli;
+	FILE *f;
+
+	printf("kdl %s\n", KDL_VERSION);
+	if (dladdr((void *)kdl_open, &dli) && dli.dli_fname && realpath(dli.dli_fname, path))
+		printf("libkdl: %s\n", path);
+	f = fopen("/sys/module/kdl/version", "r");
+	if (f) {
+		if (fgets(mod, sizeof(mod), f))
+			mod[strcspn(mod, "\n")] = 0;
+		fclose(f);
+	}
+	printf("module: %s\n", *mod ? mod : "not loaded");
+	printf("abi:    %u\n", KDL_ABI_VERSION);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -45,6 +74,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+		return print_version();
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (cmds[i].fn && !strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
