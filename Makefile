@@ -35,7 +35,7 @@ endif
 
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iuapi -Ilib/include
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -Iuapi -Ilib/include
 LDLIBS_LIB = -lpthread -ldl
 KVER      = $(shell tools/kver.sh)
 KDIR      = /lib/modules/$(KVER)/build
@@ -340,6 +340,24 @@ install-module:
 		if [ -z "$(DESTDIR)" ] && ! getent group kdl >/dev/null; then \
 			groupadd --system kdl; fi; \
 	fi
+
+# The Debian packages (debian/), built from a copy of the tree's files
+# (those git tracks or would) in $(B)/deb, where the .debs land, then
+# checked by lintian; check-deb installs them in the VM and tries them.
+DEB_DIR = $(B)/deb
+DEB_SRC = $(DEB_DIR)/kdl-$(VERSION)
+.PHONY: deb check-deb
+deb: | deps
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_SRC)
+	git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -n 40 ../build.log; exit 1; }
+	ls $(DEB_DIR)/*.deb
+	lintian --tag-display-limit 0 $(DEB_DIR)/*.changes | tee $(DEB_DIR)/lintian.log; \
+		! grep -q '^E: ' $(DEB_DIR)/lintian.log
+
+check-deb: deb
+	@tools/check.sh $(B) deb
 
 # DKMS from a source tree: the module's sources copied to /usr/src/kdl-$(VERSION)
 # (what dkms add . would copy, without the build directories), then
