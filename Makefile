@@ -187,8 +187,9 @@ check-tsan: fixtures
 check-host: deps lib tools tests
 	@tools/check.sh $(B) host
 
+# KO=PATH boots the VM with another kdl.ko (the one DKMS built, say).
 check-vm: all
-	@tools/check.sh $(B) vm
+	@KDL_KO=$(KO) tools/check.sh $(B) vm
 
 # The VM suite on a debug kernel (KASAN, lockdep, KFENCE, UBSAN, kmemleak;
 # not part of check): tools/vm/debug-kernel.sh builds the kernel once into

@@ -1,6 +1,6 @@
 #!/bin/bash
 # check.sh - run the suites and print one summary line for them all.
-#   tools/check.sh BUILD_DIR ["host san tsan vm vm-debug"]   (host and vm when none named)
+#   tools/check.sh BUILD_DIR ["host san tsan vm vm-debug deb"]   (host and vm when none named)
 # san is the host suite on the ASan/UBSan build in build-san/ (no fuzzing:
 # the fuzz targets carry their own sanitizers).  vm-debug is the vm suite
 # booted on the debug kernel (KASAN, lockdep, ...) with the kdl.ko built
@@ -38,18 +38,38 @@ for s in $suites; do
 		echo "# tsan: $(($(date +%s) - t0)) s"
 		;;
 	vm)
-		if [ ! -f "$top/kmod/kdl.ko" ]; then
-			echo "not ok - vm suite: kmod/kdl.ko was not built" | tee "$log"
+		# KDL_KO: another kdl.ko to boot with, e.g. the one DKMS built
+		# (make check-vm KO=/lib/modules/KVER/updates/dkms/kdl.ko).
+		ko=${KDL_KO:-}; ko=${ko:-$top/kmod/kdl.ko}
+		if [ ! -f "$ko" ]; then
+			echo "not ok - vm suite: $ko was not built" | tee "$log"
 			continue
 		fi
+		echo "# kdl.ko: $ko ($(modinfo -F version "$ko" 2>/dev/null))"
 		# The ioctl stress runs 20000 requests here (about a minute);
 		# make check-vm-stress runs its full 10^5.
-		"$top/tools/vm/run.sh" --timeout 900 --out "$build/vm" -- \
+		"$top/tools/vm/run.sh" --ko "$ko" --timeout 900 --out "$build/vm" -- \
 			env KDL_STRESS_REQUESTS="${KDL_STRESS_REQUESTS:-20000}" \
 			"$top/selftests/run.sh" vm | tee "$log"
 		rc=${PIPESTATUS[0]}
 		if [ "$rc" -ne 0 ]; then
 			echo "not ok - vm suite: the VM run failed (status $rc, see $build/vm/)" | tee -a "$log"
+		fi
+		;;
+	deb)
+		# The .debs of make deb, installed in the VM on a writable
+		# (overlay) root: DKMS builds kdl.ko there, then modprobe, kdl info.
+		if ! ls "$build"/deb/*.deb >/dev/null 2>&1; then
+			echo "not ok - deb suite: no .debs in $build/deb (make deb)" | tee "$log"
+			continue
+		fi
+		t0=$(date +%s)
+		"$top/tools/vm/run.sh" --overlay --no-ko --timeout 900 --out "$build/vm-deb" -- \
+			"$top/tools/vm/deb-test.sh" "$build/deb" | tee "$log"
+		rc=${PIPESTATUS[0]}
+		echo "# deb: $(($(date +%s) - t0)) s in the VM"
+		if [ "$rc" -ne 0 ]; then
+			echo "not ok - deb suite: the VM run failed (status $rc, see $build/vm-deb/)" | tee -a "$log"
 		fi
 		;;
 	vm-debug)

@@ -5,7 +5,9 @@
 #   tools/vm/run.sh [--ko PATH] --shell
 #   options: --kernel BZIMAGE (boot it instead of /boot/vmlinuz-KVER, with
 #   virtio/9p built in: no modules are copied), --mem MB (2048),
-#   --append ARGS (more kernel command line)
+#   --append ARGS (more kernel command line), --overlay (a writable root:
+#   the host's under a tmpfs overlay, for installing packages; see
+#   tools/vm/deb-test.sh), --no-ko (boot without kdl.ko)
 #
 # The guest sees the host's root file system read-only over 9p (chrooted,
 # with tmpfs on /tmp, /run and /dev/shm), so every binary and library of
@@ -25,6 +27,7 @@ kernel=
 mods=1
 mem=2048
 extra=
+overlay=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--ko) ko=$2; shift 2 ;;
@@ -35,8 +38,9 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=$2; mods=0; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--append) extra=$2; shift 2 ;;
+	--overlay) overlay=1; shift ;;
 	--) shift; break ;;
-	-h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) break ;;
 	esac
 done
@@ -55,7 +59,9 @@ mkdir -p "$stage/bin" "$stage/modules" "$stage/proc" "$stage/sys" "$stage/dev"
 cp /bin/busybox "$stage/bin/busybox"
 install -m 755 "$top/tools/vm/init" "$stage/init"
 : >"$stage/modules/order"
-for m in virtio_pci 9pnet_virtio 9p; do
+vmods="virtio_pci 9pnet_virtio 9p"
+[ $overlay = 0 ] || vmods="$vmods overlay"
+for m in $vmods; do
 	[ $mods = 1 ] || continue
 	modprobe --show-depends -S "$kver" "$m" | awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++' | while read -r path; do
@@ -80,6 +86,7 @@ echo "$PWD" >"$stage/cwd"
 # 2. Boot.
 append="console=ttyS0 loglevel=4 panic=-1 oops=panic mitigations=off"
 [ $shell = 1 ] && append="$append kdl.shell"
+[ $overlay = 1 ] && append="$append kdl.overlay"
 [ -n "$extra" ] && append="$append $extra"
 qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m "$mem"
 	-kernel "$kernel" -initrd "$out/initramfs.cpio.gz"
