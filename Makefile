@@ -41,7 +41,7 @@ KVER      = $(shell tools/kver.sh)
 KDIR      = /lib/modules/$(KVER)/build
 KSFT      = $(B)/kselftest
 KSFT_DIR  = $(abspath $(KSFT))
-KSFT_HDRS = $(KSFT)/.extracted
+KSFT_HDRS = $(KSFT_DIR)/.extracted
 
 LIB_SRCS  := $(wildcard lib/*.c)
 LIB_ASM   := $(wildcard lib/*.S)
