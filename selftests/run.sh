@@ -42,18 +42,25 @@ run_tests() {
 # The module tests as the kernel's tree runs its selftests: the installed
 # collection (make kselftest-install) through run_kselftest.sh, whose TAP
 # nests each program's results under "# " (tools/tap-summary.sh counts
-# them).  A copy on the guest's /tmp: the tree is read-only there, and
-# the runner's per-program timeout (kmod/settings) is scaled with the
-# harness's own (KDL_TEST_TIMEOUT_SCALE, the debug kernel's).
+# them).  The runner's per-program timeout (kmod/settings) is scaled like
+# the harness's own (KDL_TEST_TIMEOUT_SCALE, the debug kernel's), so the
+# directory is laid out again on the guest's /tmp (the tree is read-only
+# there) with links to the programs, not copies: they must stay where
+# they were built, the stress test maps its own executable as a file that
+# is not shmem ("exe (9p in the VM)").
 run_kselftest() {
-	local inst=$build/kselftest_install dir t scale=${KDL_TEST_TIMEOUT_SCALE:-1}
+	local inst=$build/kselftest_install dir f t scale=${KDL_TEST_TIMEOUT_SCALE:-1}
 	if [ ! -x "$inst/run_kselftest.sh" ]; then
 		echo "not ok - kselftest: $inst/run_kselftest.sh missing (make kselftest-install)"
 		return
 	fi
 	dir=$(mktemp -d /tmp/kselftest.XXXXXX)
-	cp -a "$inst/." "$dir/"
-	t=$(sed -n 's/^timeout=//p' "$dir/kmod/settings")
+	cp -a "$inst/run_kselftest.sh" "$inst/kselftest" "$inst/kselftest-list.txt" "$dir/"
+	mkdir "$dir/kmod"
+	for f in "$inst"/kmod/*; do
+		[ "${f##*/}" = settings ] || ln -s "$f" "$dir/kmod/"
+	done
+	t=$(sed -n 's/^timeout=//p' "$inst/kmod/settings")
 	echo "timeout=$((t * scale))" >"$dir/kmod/settings"
 	echo "# === kselftest: run_kselftest.sh (kmod: $(wc -l <"$dir/kselftest-list.txt") programs)"
 	"$dir/run_kselftest.sh" 2>&1 || echo "not ok - kselftest: run_kselftest.sh exited with status $?"

@@ -38,6 +38,6 @@ setup() {
 
 @test "kdl.ko's MODULE_VERSION is VERSION" {
 	[ -f "$top/kmod/kdl.ko" ] || skip "kmod/kdl.ko was not built"
-	run modinfo -F version "$top/kmod/kdl.ko"
+	PATH=$PATH:/usr/sbin:/sbin run modinfo -F version "$top/kmod/kdl.ko"
 	[ "$output" = "$ver" ]
 }

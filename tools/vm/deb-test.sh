@@ -5,6 +5,7 @@
 # the packaged kdl and libkdl.  Prints TAP.  make check-deb runs it.
 #   tools/vm/deb-test.sh DEB_DIR
 set -eu
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 debs=$(cd "${1:?usage: deb-test.sh DEB_DIR}" && pwd)
 kver=$(uname -r)
 n=0
