@@ -98,3 +98,17 @@ C
 	[ -f "$stage/usr/local/share/man/man3/kdl_open.3" ]
 	[ -f "$stage/usr/local/share/man/man4/kdl.4" ]
 }
+
+@test "make install-module stages kdl.ko and the udev rule, and runs depmod" {
+	local kver mods
+	[ -f "$top/kmod/kdl.ko" ] || skip "kmod/kdl.ko was not built"
+	kver=$("$top/tools/kver.sh")
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS PATH="$PATH:/usr/sbin:/sbin" make -s -C "$top" \
+		B="$build" KDL_NO_DEPS=1 DESTDIR="$stage" install-module >"$work/module.log" 2>&1 ||
+		{ cat "$work/module.log"; return 1; }
+	mods=$stage/lib/modules/$kver
+	[ -f "$mods/extra/kdl.ko" ]
+	[ -f "$stage/lib/udev/rules.d/60-kdl.rules" ]
+	# depmod ran on the staged tree: modprobe would find the module.
+	grep -qx "extra/kdl.ko:" "$mods/modules.dep"
+}
