@@ -69,7 +69,7 @@ struct kdl_ns_config {
 	const char *shared;	/* ':'-separated sonames taken from the process
 				   in addition to the libc group */
 	unsigned int flags;	/* KDL_NS_* */
-	/* Since libkdl 0.2 (a smaller size leaves them zero): */
+	/* Since symbol version KDL_0.2 (a smaller size leaves them zero): */
 	const char *permitted_paths; /* KDL_NS_ISOLATED: ':'-separated
 				   directories loads may also come from,
 				   subdirectories included */
