@@ -684,7 +684,8 @@ static struct kdl_obj *load_locked(struct load_txn *t, const struct kdl_request 
 		free(zip);
 		free(entry);
 	} else {
-		struct kdl_ns *to;
+		struct kdl_ns *to, *lacking = NULL;
+		char first[1024];
 again:
 		if (!strchr(name, '/') && kdl_ns_shares(t->ns, name)) {
 			if (mode & RTLD_NOLOAD)
@@ -692,8 +693,11 @@ again:
 			return kdl_process_runtime_dep(name, "kdl_open");
 		}
 		/* A soname the namespace is linked for opens in the other. */
-		if (!strchr(name, '/') && (to = kdl_ns_link_target(t->ns, name)) &&
-		    ++t->link_depth <= 8) {
+		if (!strchr(name, '/') && (to = kdl_ns_link_target(t->ns, name))) {
+			if (++t->link_depth > 8) {
+				kdl_set_error("%s: namespace links go round in a cycle", name);
+				return NULL;
+			}
 			t->ns = to;
 			goto again;
 		}
@@ -704,14 +708,19 @@ again:
 		}
 		fd = kdl_search(name, req->loader, t->ns, &path);
 		if (fd < 0) {
-			/* Not found: the namespaces it links with everything. */
-			if (!strchr(name, '/') && (to = kdl_ns_fallback(t->ns, all_link++)) &&
-			    ++t->link_depth <= 8) {
-				kdl_clear_error();
+			/* Not found: each namespace the one that lacks it links
+			 * with everything, in order; the first failure is told. */
+			if (!lacking && !strchr(name, '/')) {
+				lacking = t->ns;
+				snprintf(first, sizeof(first), "%s",
+					 kdl_error_peek() ? kdl_error_peek() : "");
+			}
+			if (lacking && (to = kdl_ns_fallback(lacking, all_link++))) {
 				t->ns = to;
-				all_link = 0;
 				goto again;
 			}
+			if (lacking)
+				kdl_set_error("%s", first);
 			return NULL;
 		}
 		r = kdl_source_fd(&s, fd, 0, 0, path);

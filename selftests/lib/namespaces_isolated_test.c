@@ -342,6 +342,33 @@ TEST(a_link_sharing_all_sonames_serves_what_the_namespace_lacks)
 	rm_tmp();
 }
 
+/* Several such links are tried in the order they were made, for a root
+ * by name as for a dependency; when none has it, the namespace's own
+ * failure is told. */
+TEST(links_sharing_all_sonames_are_tried_in_order)
+{
+	struct kdl_ns *empty = ns_make("empty", 0, NULL, NULL, NULL);
+	struct kdl_ns *base = ns_make("base", 0, fx_path("ns/a"), NULL, NULL);
+	struct kdl_ns *user = ns_make("user", 0, NULL, NULL, NULL);
+	struct kdl_ns *got = NULL;
+	void *dual;
+
+	ASSERT_EQ(0, kdl_ns_link_all(user, empty));
+	ASSERT_EQ(0, kdl_ns_link_all(user, base));
+	dual = open_in(user, "libfx_dual.so.1", RTLD_NOW);
+	ASSERT_NE(NULL, dual) {
+		TH_LOG("%s", kdl_error());
+	}
+	ASSERT_EQ(0, kdl_info(dual, KDL_INFO_NS, &got));
+	EXPECT_EQ(base, got);
+	EXPECT_EQ(NULL, open_in(user, "libfx_nowhere.so.7", RTLD_NOW));
+	EXPECT_NE(NULL, strstr(kdl_error(), "libfx_nowhere.so.7: cannot find"));
+	EXPECT_EQ(0, kdl_close(dual));
+	EXPECT_EQ(0, kdl_ns_destroy(user));
+	EXPECT_EQ(0, kdl_ns_destroy(base));
+	EXPECT_EQ(0, kdl_ns_destroy(empty));
+}
+
 /* A link by list: the listed soname comes from the other namespace even
  * when the namespace would find its own copy; others do not. */
 TEST(a_link_by_list_shares_only_the_listed_sonames)
