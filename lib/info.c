@@ -68,11 +68,11 @@ static int segment_fd(const struct kdl_obj *o, struct kdl_info_segment_fd *a)
 			return -1;
 		}
 		off = o->map.shared_off[a->index];
-		len = ((l->vaddr + l->memsz + 4095) & ~4095ull) - (l->vaddr & ~4095ull);
+		len = PAGE_UP(l->vaddr + l->memsz) - PAGE_DOWN(l->vaddr);
 	}
 	a->fd = fd;
 	a->offset = off;
-	a->addr = (o->bias + l->vaddr) & ~(uintptr_t)4095;
+	a->addr = PAGE_DOWN(o->bias + l->vaddr);
 	a->len = len;
 	return 0;
 }

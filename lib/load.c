@@ -672,10 +672,10 @@ static struct kdl_obj *load_locked(struct load_txn *t, const struct kdl_request 
 		r = kdl_source_fd(&s, req->fd, req->offset, 0, name);
 	} else if ((r = kdl_container_split(name, &zip, &entry)) != 0) {
 		char real[PATH_MAX];
+		bool known = r > 0 && t->ns->isolated && realpath(zip, real);
 
-		if (r > 0 && t->ns->isolated &&
-		    (!realpath(zip, real) || !kdl_ns_permits(t->ns, real))) {
-			kdl_ns_refuse(t->ns, name, realpath(zip, real) ? real : zip);
+		if (r > 0 && t->ns->isolated && (!known || !kdl_ns_permits(t->ns, real))) {
+			kdl_ns_refuse(t->ns, name, known ? real : zip);
 			r = -1;
 		} else if (r > 0) {
 			r = kdl_source_container(&s, zip, entry, name);

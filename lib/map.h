@@ -26,6 +26,10 @@ struct kdl_src {
 
 #define KDL_NO_DATA UINT64_MAX
 
+/* Page rounding of image addresses and file offsets. */
+#define PAGE_DOWN(x) ((x) & ~(4096ULL - 1))
+#define PAGE_UP(x) (((x) + 4096ULL - 1) & ~(4096ULL - 1))
+
 struct kdl_placement {
 	unsigned int flags;	/* KDL_LOAD_WINDOW, KDL_LOAD_FIXED, KDL_LOAD_MIRROR */
 	uint64_t lo, hi;	/* window */

@@ -11,8 +11,6 @@
 #include "noexec.h"
 
 #define PAGE 4096ULL
-#define PAGE_DOWN(x) ((x) & ~(PAGE - 1))
-#define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 
 static void *reserve_at(uintptr_t addr, size_t len)
 {

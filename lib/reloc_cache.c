@@ -19,8 +19,6 @@
 #include "reloc_cache.h"
 
 #define PAGE 4096ULL
-#define PAGE_DOWN(x) ((x) & ~(PAGE - 1))
-#define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 
 /*
  * Preferred bases: slots of [0x7e8000000000, 0x7f0000000000), 8 TiB just
