@@ -123,11 +123,8 @@ static void *sym_lookup(void *handle, const char *name, const char *version)
 	o = handle_obj(handle, "kdl_sym");
 	if (!o)
 		return NULL;
-	if (o->unrelocated) {
-		kdl_set_error("kdl_sym: %s: not relocated yet (KDL_LOAD_NORELOC): kdl_relocate() it first",
-			      o->name);
+	if (!kdl_obj_relocated(o, "kdl_sym"))
 		return NULL;
-	}
 	if (o->system)
 		return process_sym(o, name, version);
 	/* No lock: an object's scope is fixed once its handle exists. */

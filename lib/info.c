@@ -119,11 +119,8 @@ int kdl_info(void *handle, int request, void *arg)
 		*(size_t *)arg = o->tls_modid;
 		return 0;
 	case KDL_INFO_TLS_BLOCK:
-		if (o->unrelocated) {
-			kdl_set_error("%s: not relocated yet (KDL_LOAD_NORELOC): kdl_relocate() it first",
-				      o->name);
+		if (!kdl_obj_relocated(o, NULL))
 			return -1;
-		}
 		*(void **)arg = kdl_tls_sym_addr(o, 0);
 		return 0;
 	case KDL_INFO_ZERO_COPY:

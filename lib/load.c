@@ -88,6 +88,15 @@ void kdl_obj_destroy(struct kdl_obj *o)
 	free(o);
 }
 
+bool kdl_obj_relocated(const struct kdl_obj *o, const char *what)
+{
+	if (!o->unrelocated)
+		return true;
+	kdl_set_error("%s%s%s: not relocated yet (KDL_LOAD_NORELOC): kdl_relocate() it first",
+		      what ? what : "", what ? ": " : "", o->name);
+	return false;
+}
+
 /* An object another load mapped and left for kdl_relocate() is no
  * dependency yet: relocating it here would run its code unasked. */
 static struct kdl_obj *usable(struct kdl_obj *o)

@@ -322,6 +322,9 @@ struct kdl_request {
 KDL_HIDDEN struct kdl_obj *kdl_load_tree(const struct kdl_request *req, int mode,
 					 const struct kdl_load_args *args);
 KDL_HIDDEN int kdl_unload(struct kdl_obj *o);
+/* Whether @o may serve a call (@what, for the error): not while its
+ * KDL_LOAD_NORELOC load waits for kdl_relocate(). */
+KDL_HIDDEN bool kdl_obj_relocated(const struct kdl_obj *o, const char *what);
 /* kdl_relocate(3): the rest of a KDL_LOAD_NORELOC load of @root. */
 KDL_HIDDEN int kdl_load_finish(struct kdl_obj *root);
 KDL_HIDDEN struct kdl_obj *kdl_obj_alloc(void);
