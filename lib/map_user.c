@@ -85,8 +85,23 @@ static void *reserve_window(size_t len, uint64_t align, uint64_t lo, uint64_t hi
  * tail after filesz is zero there already, and writing it would dirty
  * a page meant to stay clean and shared.
  */
+/*
+ * Whether @l's pages are those the reservation @first (the first
+ * segment's file mapping stretched over the span) maps already: the same
+ * distance apart in the file as in memory.  Then at most the protection
+ * differs, and an mprotect (or nothing) stands for an mmap.
+ */
+static bool in_reservation(const struct kdl_elf_load *l, const struct kdl_elf_load *first)
+{
+	return first && PAGE_DOWN(l->offset) - PAGE_DOWN(first->offset) ==
+			PAGE_DOWN(l->vaddr) - PAGE_DOWN(first->vaddr);
+}
+
+/* @first: the reservation's segment when it is the first segment's
+ * mapping (reserve_with_first), else NULL. */
 static int map_segment(const struct kdl_elf_load *l, uint64_t data_off,
-		       const struct kdl_src *src, uintptr_t bias, const char *name, bool mapped)
+		       const struct kdl_src *src, uintptr_t bias, const char *name,
+		       const struct kdl_elf_load *first)
 {
 	uintptr_t start = bias + PAGE_DOWN(l->vaddr);
 	uintptr_t file_end = bias + l->vaddr + l->filesz;
@@ -97,12 +112,19 @@ static int map_segment(const struct kdl_elf_load *l, uint64_t data_off,
 
 	if (l->filesz) {
 		struct kdl_src from = { .fd = cached ? src->data_fd : src->fd };
-		void *p = mapped ? (void *)start :
-			  mmap((void *)start, zero_end - start, prot, MAP_PRIVATE | MAP_FIXED,
-			       from.fd, cached ? data_off : src->base + PAGE_DOWN(l->offset));
+		bool in_place = !cached && in_reservation(l, first);
+		void *p = (void *)start;
 
+		if (in_place && prot != kdl_prot(first->flags) &&
+		    mprotect((void *)start, zero_end - start, prot))
+			p = MAP_FAILED;
+		else if (!in_place)
+			p = mmap((void *)start, zero_end - start, prot, MAP_PRIVATE | MAP_FIXED,
+				 from.fd, cached ? data_off : src->base + PAGE_DOWN(l->offset));
 		if (p == MAP_FAILED) {
-			int err = errno;
+			/* mprotect() says EACCES where mmap() says EPERM for
+			 * PROT_EXEC on a noexec mount. */
+			int err = in_place && errno == EACCES && (prot & PROT_EXEC) ? EPERM : errno;
 
 			kdl_set_error("%s: mmap of segment at 0x%llx%s: %s%s%s", name,
 				      (unsigned long long)l->vaddr,
@@ -140,7 +162,7 @@ fail_prot:
 int kdl_map_segment(const struct kdl_elf_load *l, uint64_t data_off,
 		    const struct kdl_src *src, uintptr_t bias, const char *name)
 {
-	return map_segment(l, data_off, src, bias, name, false);
+	return map_segment(l, data_off, src, bias, name, NULL);
 }
 
 /*
@@ -338,7 +360,7 @@ int kdl_map_user(const struct kdl_elf *e, const struct kdl_src *src,
 	}
 	for (unsigned int i = 0; i < e->nload; i++) {
 		if (map_segment(&e->load[i], src->data_off ? src->data_off[i] : KDL_NO_DATA,
-				src, m->bias, name, first && i == 0)) {
+				src, m->bias, name, first ? &e->load[0] : NULL)) {
 			kdl_unmap_user(m);
 			return -1;
 		}
