@@ -11,10 +11,11 @@
 
 #include "kdl_internal.h"
 #include "map.h"
+#include "once.h"
 
 static struct kdl_backend_state kstate = { .kind = 0, .dev_fd = -1 };
 static int kstate_errno;
-static pthread_once_t kstate_once = PTHREAD_ONCE_INIT;
+static struct kdl_once kstate_once = KDL_ONCE_INIT;
 
 static void kernel_probe(void)
 {
@@ -51,7 +52,7 @@ static void kernel_reset_in_child(void)
 	memset(&kstate, 0, sizeof(kstate));
 	kstate.dev_fd = -1;
 	kstate_errno = 0;
-	kstate_once = (pthread_once_t)PTHREAD_ONCE_INIT;
+	kstate_once = (struct kdl_once)KDL_ONCE_INIT;
 }
 
 static void kernel_init(void)
@@ -62,7 +63,7 @@ static void kernel_init(void)
 
 const struct kdl_backend_state *kdl_backend_kernel(void)
 {
-	pthread_once(&kstate_once, kernel_init);
+	kdl_once(&kstate_once, kernel_init);
 	return kstate.kind == KDL_BACKEND_KERNEL ? &kstate : NULL;
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "obj.h"
+#include "once.h"
 
 /*
  * Facts relied on (glibc's elf/cache.c and sysdeps/generic/dl-cache.h, read
@@ -39,7 +40,7 @@ struct new_entry {
 
 static const char *cache;
 static size_t cache_len;
-static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static struct kdl_once cache_once = KDL_ONCE_INIT;
 
 /*
  * glibc keeps the entries sorted by its library-name order, descending,
@@ -199,6 +200,6 @@ const char *kdl_ldcache_lookup(const char *cache_img, size_t img_len, const char
 /* The path ld.so.cache gives for @soname, or NULL. */
 const char *kdl_ldcache_find(const char *soname)
 {
-	pthread_once(&cache_once, cache_open);
+	kdl_once(&cache_once, cache_open);
 	return cache ? kdl_ldcache_lookup(cache, cache_len, soname) : NULL;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "obj.h"
+#include "once.h"
 #include "tls.h"
 
 /*
@@ -33,7 +34,7 @@ static struct module *mods;
 static size_t nmods, capmods;
 static struct dtv *all_dtvs;
 static pthread_key_t dtv_key;
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static struct kdl_once key_once = KDL_ONCE_INIT;
 /* Read by kdl_tlsdesc_dynamic's fast path too, hence initial-exec and
  * the layout of struct dtv (n, then blocks) fixed. */
 KDL_HIDDEN __thread struct dtv *kdl_tls_dtv __attribute__((tls_model("initial-exec")));
@@ -91,7 +92,7 @@ size_t kdl_tls_register(const void *image, size_t filesz, size_t memsz, size_t a
 			      name, align);
 		return 0;
 	}
-	pthread_once(&key_once, key_init);
+	kdl_once(&key_once, key_init);
 	pthread_mutex_lock(&tls_lock);
 	if (nmods == capmods) {
 		size_t nc = capmods ? capmods * 2 : 16;
@@ -231,7 +232,7 @@ static void *block_slow(size_t idx)
 	void *b = NULL;
 	size_t size;
 
-	pthread_once(&key_once, key_init);
+	kdl_once(&key_once, key_init);
 	pthread_mutex_lock(&tls_lock);
 	if (idx >= nmods || !mods[idx].live)
 		goto out;
