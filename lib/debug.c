@@ -455,8 +455,10 @@ static char *rec_name(struct debug_rec *r)
 	char *name = NULL;
 	char *del;
 
-	if (o->zero_copy && !o->src_base && o->path[0] == '/' && !stat(o->path, &st) &&
-	    st.st_dev == o->dev && st.st_ino == o->ino)
+	/* A path the load opened is the file (as glibc's l_name is); any
+	 * other is taken only if it still names the file mapped. */
+	if (o->zero_copy && !o->src_base && o->path[0] == '/' &&
+	    (o->path_opened || (!stat(o->path, &st) && st.st_dev == o->dev && st.st_ino == o->ino)))
 		return strdup(o->path);
 	if (guess_first_map(o, &m) && find_first_map(o->map.start, &m))
 		return strdup(o->name);

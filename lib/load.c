@@ -14,7 +14,7 @@
 #include "tls.h"
 
 #define PAGE 4096ULL
-#define HEAD_READ 1024
+#define HEAD_READ KDL_HEAD_READ
 
 /* The objects one kdl_open brings in, in breadth-first order. */
 struct load_txn {
@@ -246,6 +246,7 @@ static struct kdl_obj *load_one(struct load_txn *t, struct kdl_source *s, char *
 	o->ino = s->ino;
 	o->src_base = s->id_offset;
 	o->zero_copy = !s->copied;
+	o->path_opened = s->path_opened;
 	if (read_head(s, o, o->name) || kdl_noexec_check(s, o->elf, o->name) ||
 	    placement_in(t, t->ns, &nspl, &flags))
 		goto fail;
@@ -424,6 +425,7 @@ static struct kdl_obj *from_links_all(struct load_txn *t, struct kdl_obj *o, con
 static struct kdl_obj *resolve_needed(struct load_txn *t, struct kdl_obj *o, const char *name)
 {
 	struct kdl_source s = KDL_SOURCE_INIT;
+	struct kdl_head head;
 	struct kdl_obj *d;
 	char *path;
 	bool found;
@@ -460,7 +462,7 @@ static struct kdl_obj *resolve_needed(struct load_txn *t, struct kdl_obj *o, con
 				return d;
 		}
 	}
-	fd = kdl_search(name, o, t->ns, &path);
+	fd = kdl_search(name, o, t->ns, &path, &head);
 	if (fd < 0)
 		return from_links_all(t, o, name);
 	if (kdl_source_fd(&s, fd, 0, 0, path)) {
@@ -469,6 +471,8 @@ static struct kdl_obj *resolve_needed(struct load_txn *t, struct kdl_obj *o, con
 		return NULL;
 	}
 	s.own_fd = true;
+	s.head = &head;
+	s.path_opened = true;
 	return load_queued(t, &s, path, NULL);
 }
 
@@ -660,6 +664,7 @@ static struct kdl_obj *park(struct load_txn *t, struct kdl_obj *root)
 static struct kdl_obj *load_locked(struct load_txn *t, const struct kdl_request *req, int mode)
 {
 	struct kdl_source s = KDL_SOURCE_INIT;
+	struct kdl_head head;
 	struct kdl_obj *root;
 	char *path = NULL, *zip = NULL, *entry = NULL;
 	const char *name = req->name;
@@ -715,7 +720,7 @@ again:
 				return NULL;
 			goto reuse;
 		}
-		fd = kdl_search(name, req->loader, t->ns, &path);
+		fd = kdl_search(name, req->loader, t->ns, &path, &head);
 		if (fd < 0) {
 			/* Not found: each namespace the one that lacks it links
 			 * with everything, in order; the first failure is told. */
@@ -733,10 +738,13 @@ again:
 			return NULL;
 		}
 		r = kdl_source_fd(&s, fd, 0, 0, path);
-		if (r)
+		if (r) {
 			close(fd);
-		else
+		} else {
 			s.own_fd = true;
+			s.head = &head;
+			s.path_opened = true;
+		}
 		name = path;
 	}
 	if (r) {

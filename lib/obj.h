@@ -134,6 +134,7 @@ struct kdl_obj {
 	ino_t ino;
 	uint64_t src_base;		/* image offset inside its file */
 	bool zero_copy;			/* mapped from the source's own pages */
+	bool path_opened;		/* opened from path by its load */
 	char *container;		/* zip it came from, for DT_NEEDED */
 	char *container_dir;		/* its directory inside the zip */
 
@@ -302,8 +303,11 @@ KDL_HIDDEN int kdl_reloc_obj(struct kdl_obj *o, struct kdl_obj *const *local,
 KDL_HIDDEN int kdl_protect_relro(struct kdl_obj *o);
 
 /* search.c */
+struct kdl_head;	/* source.h */
+/* @head (may be NULL): filled with the first bytes of what a directory
+ * search opened; len 0 for an explicit path, opened as is. */
 KDL_HIDDEN int kdl_search(const char *name, const struct kdl_obj *loader,
-			  struct kdl_ns *ns, char **path);
+			  struct kdl_ns *ns, char **path, struct kdl_head *head);
 KDL_HIDDEN char *kdl_expand_dst(const char *s, const char *origin);
 KDL_HIDDEN const char *kdl_ldcache_find(const char *soname);
 /* The same lookup in a cache image in memory (the fuzz target's entry). */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "obj.h"
+#include "source.h"
 
 static const char *const default_dirs[] = {
 	"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
@@ -95,6 +96,7 @@ char *kdl_expand_dst(const char *s, const char *origin)
 /* What a search of an isolated namespace refused, for its error. */
 struct search {
 	const struct kdl_ns *ns;
+	struct kdl_head *head;
 	char refused[PATH_MAX];
 };
 
@@ -133,14 +135,19 @@ static bool permitted(struct search *s, int fd, const char *path)
  * load; else -1. */
 static int try_open(const char *path, struct search *s)
 {
-	unsigned char h[EI_NIDENT + 4];
+	struct kdl_head local, *h = s->head ? s->head : &local;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
 
 	if (fd < 0)
 		return -1;
-	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) || memcmp(h, ELFMAG, SELFMAG) ||
-	    h[EI_CLASS] != ELFCLASS64 || (h[18] | h[19] << 8) != EM_X86_64 ||
-	    !permitted(s, fd, path)) {
+	/* As much as the load reads first (kdl_source_read takes it from
+	 * here): one read for the check and the headers. */
+	n = pread(fd, h->buf, s->head ? sizeof(h->buf) : EI_NIDENT + 4, 0);
+	h->len = n > 0 ? (size_t)n : 0;
+	if (n < EI_NIDENT + 4 || memcmp(h->buf, ELFMAG, SELFMAG) || h->buf[EI_CLASS] != ELFCLASS64 ||
+	    (h->buf[18] | h->buf[19] << 8) != EM_X86_64 || !permitted(s, fd, path)) {
+		h->len = 0;
 		close(fd);
 		return -1;
 	}
@@ -188,14 +195,17 @@ static int try_list(const char *list, const char *name, const char *origin, char
  * when nothing else is found, names the first it refused.
  * Returns an open fd with *path set, or -1 with the error set.
  */
-int kdl_search(const char *name, const struct kdl_obj *loader, struct kdl_ns *ns, char **path)
+int kdl_search(const char *name, const struct kdl_obj *loader, struct kdl_ns *ns, char **path,
+	       struct kdl_head *head)
 {
 	const char *origin = loader ? loader->origin : NULL;
-	struct search s = { .ns = ns };
+	struct search s = { .ns = ns, .head = head };
 	const char *c;
 	int fd;
 
 	*path = NULL;
+	if (head)
+		head->len = 0;
 	if (strchr(name, '/')) {
 		char *exp = kdl_expand_dst(name, origin);
 

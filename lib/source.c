@@ -41,6 +41,10 @@ int kdl_source_read(const struct kdl_source *s, void *buf, size_t len, uint64_t 
 		memcpy(buf, (const char *)s->mem + off, len);
 		return 0;
 	}
+	if (s->head && !s->offset && off + len <= s->head->len) {
+		memcpy(buf, s->head->buf + off, len);
+		return 0;
+	}
 	return kdl_pread_all(s->fd, buf, len, s->offset + off);
 }
 

@@ -11,6 +11,14 @@
 
 #include "kdl_internal.h"
 
+/* The first bytes of a file a search opened, kept so that the load does
+ * not read them again. */
+#define KDL_HEAD_READ 1024
+struct kdl_head {
+	unsigned char buf[KDL_HEAD_READ];
+	size_t len;
+};
+
 struct kdl_source {
 	int fd;			/* what the segments are mapped from */
 	bool own_fd;		/* close fd when done */
@@ -28,6 +36,10 @@ struct kdl_source {
 	struct timespec mtime, ctime;
 	char *container;	/* zip file of a container entry */
 	char *container_dir;	/* the entry's directory inside it */
+	/* Set when fd was opened from the path by kdl_search(): the file's
+	 * first bytes, read there already (len 0: none). */
+	const struct kdl_head *head;
+	bool path_opened;	/* fd was opened from the load's path just now */
 };
 
 #define KDL_SOURCE_INIT { .fd = -1 }
