@@ -52,6 +52,7 @@ struct kdl_cache_rec {
 };
 
 enum cache_state {
+	CS_IDENTITY,	/* too small to cache: an identity for scopes only */
 	CS_PLACED,	/* at the preferred base, mapped from the file */
 	CS_ENTRY,	/* writable pages from an entry, scope not checked yet */
 	CS_HIT,		/* the entry holds for this scope: fixups only */
@@ -76,9 +77,10 @@ struct kdl_cache_obj {
 
 /* Once per process; called under kdl_lock like everything here. */
 static struct {
-	bool done;
+	bool env_done, done;
 	enum cache_mode mode;
 	bool log;
+	unsigned long min_pages;	/* KDL_CACHE_MIN_PAGES */
 	char boot_id[40];
 	struct kdl_ce_id kdl;
 	uint64_t min_addr;
@@ -113,13 +115,24 @@ static bool read_small(const char *path, char *buf, size_t len)
 	return true;
 }
 
-static void init_once(void)
+/*
+ * An object with fewer writable file pages than this is relocated in
+ * every process rather than cached: opening, checking and mapping its
+ * entry costs more than its relocation does (libz, 2 pages: 157 us from
+ * its entry against 128 us relocated, in make bench), and it keeps the
+ * address ASLR gives it.  It still has an identity in its users' scopes,
+ * so their entries hold; what they bind in it is a per-process fixup.
+ */
+#define MIN_PAGES_DEFAULT 4
+
+/* What the environment says; no system call. */
+static void env_once(void)
 {
 	const char *e = getenv("KDL_CACHE");
 
-	if (g.done)
+	if (g.env_done)
 		return;
-	g.done = true;
+	g.env_done = true;
 	g.mode = !e || !*e || !strcmp(e, "1") ? CACHE_RW : !strcmp(e, "ro") ? CACHE_RO : CACHE_OFF;
 	/* A setuid or file-capability program never reads its user's
 	 * files as relocated code, nor shares its layout. */
@@ -127,6 +140,16 @@ static void init_once(void)
 		g.mode = CACHE_OFF;
 	e = getenv("KDL_CACHE_LOG");
 	g.log = e && *e && strcmp(e, "0");
+	e = getenv("KDL_CACHE_MIN_PAGES");
+	g.min_pages = e && *e ? strtoul(e, NULL, 10) : MIN_PAGES_DEFAULT;
+}
+
+static void init_once(void)
+{
+	env_once();
+	if (g.done)
+		return;
+	g.done = true;
 	if (g.mode == CACHE_OFF)
 		return;
 	g.euid = geteuid();
@@ -183,12 +206,15 @@ static bool preferred_base(const struct kdl_elf *e, const struct kdl_ce_id *id,
 	return true;
 }
 
-static bool has_writable_file_pages(const struct kdl_elf *e)
+static uint64_t writable_file_pages(const struct kdl_elf *e)
 {
+	uint64_t n = 0;
+
 	for (unsigned int i = 0; i < e->nload; i++)
 		if ((e->load[i].flags & PF_W) && e->load[i].filesz)
-			return true;
-	return false;
+			n += (PAGE_UP(e->load[i].vaddr + e->load[i].filesz) -
+			      PAGE_DOWN(e->load[i].vaddr)) / PAGE;
+	return n;
 }
 
 /* The entry's segments are exactly @e's writable file pages. */
@@ -255,14 +281,15 @@ void kdl_cache_prepare(struct kdl_obj *o, struct kdl_source *s, unsigned int fla
 	char name[KDL_CE_NAME_LEN + 1];
 	struct kdl_cache_obj *c;
 	struct stat st = { 0 };
+	uint64_t pages;
 
 	if (flags & KDL_LOAD_NO_CACHE)
 		return;
-	init_once();
+	env_once();
 	/* Only files named by path or container: an fd the caller passed
 	 * may be a memfd rewritten in place without a new mtime. */
 	if (g.mode == CACHE_OFF || !s->own_fd || s->copied || !s->stat_known || s->addr ||
-	    (pl->flags & (KDL_LOAD_FIXED | KDL_LOAD_MIRROR)) || !has_writable_file_pages(o->elf))
+	    (pl->flags & (KDL_LOAD_FIXED | KDL_LOAD_MIRROR)))
 		return;
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -274,20 +301,31 @@ void kdl_cache_prepare(struct kdl_obj *o, struct kdl_source *s, unsigned int fla
 	st.st_mtim = s->mtime;
 	st.st_ctim = s->ctime;
 	kdl_ce_id_from_stat(&c->id, &st, s->id_offset);
-	if (!preferred_base(o->elf, &c->id, pl, &c->base)) {
+	o->cache = c;
+	pages = writable_file_pages(o->elf);
+	if (!pages || pages < g.min_pages) {
+		c->state = CS_IDENTITY;
+		cache_log(o, "%llu writable pages, fewer than KDL_CACHE_MIN_PAGES=%lu: relocated in this process",
+			  (unsigned long long)pages, g.min_pages);
+		return;
+	}
+	init_once();
+	if (g.mode == CACHE_OFF || !preferred_base(o->elf, &c->id, pl, &c->base)) {
+		o->cache = NULL;
 		free(c);
 		return;
 	}
 	c->key = (struct kdl_ce_key){ .version = KDL_CE_VERSION, .kdl = g.kdl, .id = c->id,
 				   .base = c->base, .span = o->elf->span };
-	o->cache = c;
+	c->state = CS_PLACED;
 	kdl_ce_name(&c->key, sizeof(c->key), NULL, 0, name);
 	if ((backend == KDL_BACKEND_KERNEL && !kdl_kernel_has_data_fd()) ||
 	    !find_entry(o, name)) {
 		/* Without an entry to map or to write, the object keeps the
 		 * address mmap gives it: no shared layout for nothing. */
 		if (g.mode != CACHE_RW || !kdl_ce_dir(KDL_CE_USER)) {
-			kdl_cache_drop(o);
+			c->state = CS_IDENTITY;
+			c->base = 0;
 			return;
 		}
 		goto place;

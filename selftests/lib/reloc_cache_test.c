@@ -29,7 +29,7 @@ struct probe {
 	int ok;
 	char err[256];
 	int cached, dep_cached;
-	uintptr_t start, end;
+	uintptr_t start, end, dep_start;
 	int relative, self, dep, proc, weak_null, weak, libc_ok, tls, ifunc;
 	unsigned long anon_kb;		/* Anonymous of [start, end): the
 					   process's own copies of pages */
@@ -109,8 +109,11 @@ static void probe_child(const char *cache, const struct probe_args *a, struct pr
 	p->end = r[1];
 	kdl_info(h, KDL_INFO_CACHED, &p->cached);
 	d = dep_handle(h, "libfx_cache_dep.so");
-	if (d)
+	if (d) {
 		kdl_info(d, KDL_INFO_CACHED, &p->dep_cached);
+		kdl_info(d, KDL_INFO_RANGE, r);
+		p->dep_start = r[0];
+	}
 	p->anon_kb = anonymous_kb(r[0], r[1]);
 	if ((ip = kdl_sym(h, "fx_cache_relative"))) {
 		p->relative = **ip;
@@ -180,6 +183,10 @@ FIXTURE_SETUP(cache)
 {
 	if (KDL_TEST_GLIBC)
 		SKIP(return, "kdl only");
+	/* The fixtures' dependencies have two writable pages: cached here
+	 * too, as these tests are about entries (but the one on the
+	 * threshold, which sets its own). */
+	setenv("KDL_CACHE_MIN_PAGES", "1", 1);
 	strcpy(self->dir, "/tmp/kdl-cache-test-XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	snprintf(self->cache, sizeof(self->cache), "%s/cache", self->dir);
@@ -657,6 +664,47 @@ TEST_F(cache, a_window_load_is_cached_inside_its_window)
 	EXPECT_EQ(p1.start, p2.start);
 	EXPECT_GE(p2.start, args.window_lo);
 	EXPECT_LE(p2.end, args.window_hi);
+}
+
+/*
+ * KDL_CACHE_MIN_PAGES (default 4): the fixture (6 writable pages) is
+ * cached, its dependency (2) is relocated in each process, at the address
+ * mmap gives it -- and the fixture's entry still holds, its bindings into
+ * the dependency applied again in each process.  The control: with the
+ * threshold at 1 the dependency is cached too, at its preferred base.
+ */
+TEST_F(cache, a_small_dependency_is_relocated_in_each_process_and_its_users_entry_holds)
+{
+	struct probe first, small, placed;
+
+	unsetenv("KDL_CACHE_MIN_PAGES");
+	first = run_probe(self->cache, &self->a);
+	ASSERT_TRUE(first.ok) TH_LOG("%s", first.err);
+	/* Where the writer had the dependency is taken: a binding into it
+	 * kept in the entry (not applied again) would read the wrong one. */
+	self->a.mode = "ro";
+	self->a.squat = first.dep_start;
+	small = run_probe(self->cache, &self->a);
+	self->a.squat = 0;
+	ASSERT_TRUE(small.ok) TH_LOG("%s", small.err);
+	EXPECT_NE(first.dep_start, small.dep_start);
+	TH_LOG("dep at 0x%lx, then 0x%lx; root 0x%lx", first.dep_start, small.dep_start, small.start);
+	EXPECT_VALUES(small, 1, 1, 1);
+	EXPECT_TRUE(small.cached);
+	EXPECT_FALSE(small.dep_cached);
+	EXPECT_EQ(1, count_entries(self->cache, NULL));
+
+	setenv("KDL_CACHE_MIN_PAGES", "1", 1);
+	self->a.mode = "1";
+	first = run_probe(self->cache, &self->a);
+	self->a.mode = "ro";
+	placed = run_probe(self->cache, &self->a);
+	ASSERT_TRUE(first.ok && placed.ok) TH_LOG("%s%s", first.err, placed.err);
+	EXPECT_VALUES(placed, 1, 1, 1);
+	EXPECT_TRUE(placed.dep_cached);
+	/* Siblings forked from one process get the same mmap addresses:
+	 * what differs is the preferred base. */
+	EXPECT_NE(small.dep_start, placed.dep_start);
 }
 
 TEST_F(cache, a_namespace_load_is_cached_for_its_scope)

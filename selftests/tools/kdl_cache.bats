@@ -20,6 +20,9 @@ setup() {
 	export KDL_CACHE_DIR=$work/cache
 	export KDL_CACHE_SYSTEM_DIR=$work/system/kdl
 	unset KDL_CACHE
+	# libz has two writable pages: cached here too, as these tests are
+	# about entries (but the threshold's own, which unsets this).
+	export KDL_CACHE_MIN_PAGES=1
 	mkdir -p "$work/lib"
 	# The kdl command links libz itself: a copy elsewhere is kdl's to load.
 	cp $LIBDIR/libz.so.1 "$work/lib/libz.so.1"
@@ -48,6 +51,7 @@ with open(sys.argv[1], "r+b") as f:
 	[[ "$output" == *"KDL_CACHE="* ]]
 	[[ "$output" == *"KDL_CACHE_DIR="* ]]
 	[[ "$output" == *"KDL_CACHE_SYSTEM_DIR="* ]]
+	[[ "$output" == *"KDL_CACHE_MIN_PAGES="* ]]
 }
 
 @test "kdl cache with bad arguments prints its usage" {
@@ -107,6 +111,20 @@ with open(sys.argv[1], "r+b") as f:
 	run "$KDL" cache build libz.so.1
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"the process's own copy, not loaded by kdl"* ]]
+}
+
+@test "build leaves a library of fewer than KDL_CACHE_MIN_PAGES writable pages uncached" {
+	unset KDL_CACHE_MIN_PAGES
+	run "$KDL" cache build "$work/lib/libz.so.1"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$work/lib/libz.so.1: not cached"*"KDL_CACHE_MIN_PAGES"* ]]
+	[ -z "$(ls "$work/cache")" ]
+	# Its reason, from the loader itself.
+	KDL_CACHE_LOG=1 run "$KDL" cache build "$work/lib/libz.so.1"
+	[[ "$output" == *"2 writable pages, fewer than KDL_CACHE_MIN_PAGES=4: relocated in this process"* ]]
+	# The control: at 2, it is cached.
+	KDL_CACHE_MIN_PAGES=2 run "$KDL" cache build "$work/lib/libz.so.1"
+	[[ "$output" == *"$work/lib/libz.so.1: cached"* ]]
 }
 
 @test "build of several libraries, one missing, fails but builds the others" {

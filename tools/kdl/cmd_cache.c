@@ -418,7 +418,9 @@ static void report_tree(void *h, struct kdl_seen *s)
 		return;
 	kdl_info(h, KDL_INFO_FILE, &file);
 	kdl_info(h, KDL_INFO_CACHED, &cached);
-	printf("  %s: %s\n", file, cached ? "cached" : "not cached (reason unknown)");
+	printf("  %s: %s\n", file, cached ? "cached" :
+	       "not cached (KDL_CACHE_LOG=1 tells why; an object of fewer than\n"
+	       "    KDL_CACHE_MIN_PAGES writable pages is relocated in each process)");
 	kdl_info(h, KDL_INFO_NDEPS, &n);
 	for (size_t i = 0; i < n; i++) {
 		struct kdl_info_dep d = { .index = i };

@@ -37,7 +37,9 @@ static void usage(FILE *f)
 		   "  KDL_CACHE=0|ro|1              relocation cache off, read only, on (default)\n"
 		   "  KDL_CACHE_DIR=DIR             the user cache (default $XDG_CACHE_HOME/kdl,\n"
 		   "                                else ~/.cache/kdl)\n"
-		   "  KDL_CACHE_SYSTEM_DIR=DIR      the system cache (default /var/cache/kdl)\n");
+		   "  KDL_CACHE_SYSTEM_DIR=DIR      the system cache (default /var/cache/kdl)\n"
+		   "  KDL_CACHE_MIN_PAGES=N         objects with fewer writable pages are\n"
+		   "                                relocated in each process (default 4)\n");
 }
 
 /* The release (VERSION, through the Makefile), the libkdl file this
