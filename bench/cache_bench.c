@@ -55,10 +55,11 @@
 
 /* LIB@PRE: PRE is dlopen()ed by the program before the timed open, in
  * every configuration -- ICU in a C++ program, whose libstdc++ is there
- * already (kdl takes it from the process; glibc need not load it). */
+ * already (kdl takes it from the process; glibc need not load it), and
+ * libpython in a program linked with libm, as most are. */
 static const char *const default_libs[] = {
 	"libcrypto.so.3", "libpython3.11.so.1.0", "libicui18n.so.72", "libz.so.1",
-	"libsqlite3.so.0", "libicui18n.so.72@libstdc++.so.6",
+	"libsqlite3.so.0", "libicui18n.so.72@libstdc++.so.6", "libpython3.11.so.1.0@libm.so.6",
 };
 #define NDEFAULT (sizeof(default_libs) / sizeof(default_libs[0]))
 
