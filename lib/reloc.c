@@ -35,8 +35,14 @@ struct reloc_ctx {
 	/* Building a cache entry: where the relocations another process
 	 * must apply again are noted (reloc_cache.c). */
 	struct kdl_cache_rec *rec;
-	/* Replaying one: the fixup being applied. */
+	/* Replaying one: the fixup being applied, and the last symbol
+	 * bound (run_sym 0: none).  Linkers sort relocations by symbol, so
+	 * fixups come in runs of one (libicui18n: 657 of them, 324 against
+	 * one vtable); a binding checked once holds for its run. */
 	const struct kdl_ce_fix *fix;
+	size_t run_sym;
+	struct kdl_def run_def;
+	uintptr_t run_value;
 };
 
 /* SYM_FIXUP: stored, and a binding another process may resolve
@@ -110,10 +116,15 @@ static int resolve(struct reloc_ctx *c, size_t idx, struct kdl_def *def, uintptr
 		*value = c->value[idx];
 		return 0;
 	}
+	if (c->fix && c->run_sym == idx) {
+		*def = c->run_def;
+		*value = c->run_value;
+		return 0;
+	}
 	/* Replaying a cache entry: the definition it recorded, if it still
 	 * holds; neither this object's tables nor the definer's are read. */
 	if (c->fix && kdl_cache_bound(o, c->fix, def, value))
-		return 0;
+		goto memo;
 	if (ref->st_name >= o->dyn.strsz) {
 		kdl_set_error("%s: symbol %zu: name offset past DT_STRSZ", o->name, idx);
 		return -1;
@@ -167,8 +178,18 @@ value:
 	*value = def->sym && ELF64_ST_TYPE(def->sym->st_info) != STT_TLS ?
 		 kdl_sym_value(def->obj, def->sym) : 0;
 memo:
-	if (!c->cached)
-		return 0;	/* a replay: no per-symbol memo (see kdl_relocate) */
+	if (!c->cached) {
+		/* A replay: no per-symbol memo (see kdl_relocate), but its
+		 * run's.  Not an IFUNC's value: a recorded binding to one is
+		 * per process, and its resolver runs for each fixup as a full
+		 * relocation runs it for each reference. */
+		if (c->fix && !(def->sym && ELF64_ST_TYPE(def->sym->st_info) == STT_GNU_IFUNC)) {
+			c->run_sym = idx;
+			c->run_def = *def;
+			c->run_value = *value;
+		}
+		return 0;
+	}
 	/* kdl's own answers (goto memo) have def->sym NULL: stored. */
 	if (def->sym == ref && !(c->rec && ELF64_ST_TYPE(ref->st_info) == STT_GNU_IFUNC)) {
 		c->value[idx] = *value;
