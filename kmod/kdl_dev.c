@@ -26,7 +26,8 @@ static int kdl_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mutex_init(&kf->lock);
 	INIT_LIST_HEAD(&kf->images);
-	xa_init_flags(&kf->pending, XA_FLAGS_ALLOC1);
+	spin_lock_init(&kf->pending_lock);
+	INIT_LIST_HEAD(&kf->pending);
 	mmgrab(current->mm);
 	kf->mm = current->mm;
 	file->private_data = kf;
@@ -43,7 +44,6 @@ static int kdl_release(struct inode *inode, struct file *file)
 	struct kdl_file *kf = file->private_data;
 
 	kdl_forget_images(kf);
-	xa_destroy(&kf->pending);
 	mmdrop(kf->mm);
 	mutex_destroy(&kf->lock);
 	kfree(kf);

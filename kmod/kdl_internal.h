@@ -7,7 +7,7 @@
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
-#include <linux/xarray.h>
+#include <linux/spinlock.h>
 #include <linux/kdl.h>
 
 #define KDL_MAX_SEGMENTS	64
@@ -20,8 +20,8 @@ struct io_uring_cmd;
  * Lock order (see Documentation/ioctl-abi.md):
  *
  *   kdl_file.lock  ->  mmap_lock (taken inside vm_mmap/vm_munmap)
- *                  ->  kdl_file.pending's xa_lock (taken by the
- *                      get_unmapped_area hook, under mmap_lock)
+ *                  ->  kdl_file.pending_lock (taken by the
+ *                      get_unmapped_area and mmap hooks, under mmap_lock)
  *
  * No path takes kdl_file.lock while holding mmap_lock.  KDL_IOC_SEGMENT_FD
  * holds kdl_file.lock only to take a file reference; it opens, copies out
@@ -33,14 +33,17 @@ struct io_uring_cmd;
  * @mm:      the opener's mm (mmgrab'd); every ioctl from another mm fails.
  * @lock:    serialises @images.
  * @images:  struct kdl_image records of what this file mapped.
- * @pending: reservations in flight, indexed by the pgoff their vm_mmap
- *           passes; the get_unmapped_area hook looks its request up here.
+ * @pending_lock: protects @pending (a spinlock: the hooks take it under
+ *           mmap_lock).
+ * @pending: reservations in flight, one per thread at most; the
+ *           get_unmapped_area and mmap hooks find the current thread's.
  */
 struct kdl_file {
 	struct mm_struct *mm;
 	struct mutex lock;
 	struct list_head images;
-	struct xarray pending;
+	spinlock_t pending_lock;
+	struct list_head pending;
 };
 
 /*

@@ -23,9 +23,6 @@ static inline void kdl_assert_mmap_write_locked(struct mm_struct *mm)
 	WARN_ON_ONCE(!rwsem_is_locked(&mm->mmap_lock));
 }
 
-/* Ids of in-flight reservations; they travel as the mmap page offset. */
-#define KDL_PENDING_MAX		(1U << 20)
-
 /*
  * mmap_min_addr and stack_guard_gap are not exported to modules; these
  * are their defaults.  A window below the real mmap_min_addr fails in
@@ -37,10 +34,13 @@ static inline void kdl_assert_mmap_write_locked(struct mm_struct *mm)
 /*
  * struct kdl_pending - what the get_unmapped_area hook needs to know
  * about the reservation the current thread is making.  It lives on the
- * stack of kdl_reserve() and in kdl_file.pending for the duration of one
- * vm_mmap() call; it is only dereferenced under the xarray's lock.
+ * stack of kdl_reserve() and on kdl_file.pending for the duration of one
+ * vm_mmap() call; it is only dereferenced under kdl_file.pending_lock.
+ * A thread has at most one in flight (kdl_reserve() is not reentered
+ * from vm_mmap()), so the thread is the key: no id to allocate.
  */
 struct kdl_pending {
+	struct list_head node;
 	struct task_struct *task;
 	enum kdl_place place;
 	unsigned long lo;
@@ -57,20 +57,21 @@ static const struct vm_operations_struct kdl_reserve_vm_ops = {
 	.fault = kdl_reserve_fault,
 };
 
-/* Copies the pending request @pgoff if the current thread owns it. */
-static bool kdl_pending_get(struct kdl_file *kf, unsigned long pgoff,
-			    struct kdl_pending *out)
+/* Copies the current thread's pending request, if it has one. */
+static bool kdl_pending_get(struct kdl_file *kf, struct kdl_pending *out)
 {
 	struct kdl_pending *p;
 	bool found = false;
 
-	xa_lock(&kf->pending);
-	p = xa_load(&kf->pending, pgoff);
-	if (p && p->task == current) {
-		*out = *p;
-		found = true;
+	spin_lock(&kf->pending_lock);
+	list_for_each_entry(p, &kf->pending, node) {
+		if (p->task == current) {
+			*out = *p;
+			found = true;
+			break;
+		}
 	}
-	xa_unlock(&kf->pending);
+	spin_unlock(&kf->pending_lock);
 	return found;
 }
 
@@ -145,7 +146,7 @@ unsigned long kdl_get_unmapped_area(struct file *file, unsigned long addr,
 	struct mm_struct *mm = current->mm;
 	struct kdl_pending p;
 
-	if (!mm || mm != kf->mm || !kdl_pending_get(kf, pgoff, &p))
+	if (!mm || mm != kf->mm || !kdl_pending_get(kf, &p))
 		return -EINVAL;
 	kdl_assert_mmap_write_locked(mm);
 	if (flags & MAP_FIXED)
@@ -172,7 +173,7 @@ int kdl_mmap(struct file *file, struct vm_area_struct *vma)
 	struct kdl_file *kf = file->private_data;
 	struct kdl_pending p;
 
-	if (!kdl_pending_get(kf, vma->vm_pgoff, &p))
+	if (!kdl_pending_get(kf, &p))
 		return -ENODEV;
 	if (vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC))
 		return -EINVAL;
@@ -204,22 +205,20 @@ long kdl_reserve(struct file *dev, enum kdl_place place, unsigned long addr,
 	};
 	unsigned long flags = MAP_PRIVATE | MAP_NORESERVE;
 	unsigned long ret;
-	u32 id;
-	int err;
 
-	err = xa_alloc(&kf->pending, &id, &p, XA_LIMIT(1, KDL_PENDING_MAX),
-		       GFP_KERNEL);
-	if (err)
-		return err == -EBUSY ? -EAGAIN : err;
+	spin_lock(&kf->pending_lock);
+	list_add(&p.node, &kf->pending);
+	spin_unlock(&kf->pending_lock);
 	if (place == KDL_PLACE_FIXED)
 		flags |= MAP_FIXED;
 	else if (place == KDL_PLACE_FIXED_NOREPLACE)
 		flags |= MAP_FIXED_NOREPLACE;
 	else
 		addr = 0;
-	ret = vm_mmap(dev, addr, len, PROT_NONE, flags,
-		      (unsigned long)id << PAGE_SHIFT);
-	xa_erase(&kf->pending, id);
+	ret = vm_mmap(dev, addr, len, PROT_NONE, flags, 0);
+	spin_lock(&kf->pending_lock);
+	list_del(&p.node);
+	spin_unlock(&kf->pending_lock);
 	return ret;
 }
 
