@@ -12,6 +12,8 @@
 
 #define KDL_MAX_SEGMENTS	64
 #define KDL_MAX_BATCH		256
+/* Segment arrays up to this long are copied into struct kdl_req itself. */
+#define KDL_SEGS_ON_STACK	8
 
 struct file;
 struct io_uring_cmd;
@@ -89,7 +91,8 @@ enum kdl_place {
 /*
  * struct kdl_req - a KDL_IOC_MAP request after validation.
  * @map:      the caller's struct, copied in; @map->base gets the result.
- * @segs:     the caller's segments, copied in and checked.
+ * @segs:     the caller's segments, copied in and checked: @segs_small,
+ *            or an allocation when there are more.
  * @src:      the source file (a reference is held).
  * @src_off:  file offset of image offset 0 inside @src.
  * @data:     kdl_map.data_fd's file when a segment has KDL_SEG_DATA_FD
@@ -102,6 +105,8 @@ enum kdl_place {
  * @mirror_off: mirror_base, 0 without KDL_MAP_MIRROR.
  * @base:     chosen base, 0 until reserved.
  * @mirror:   mirror address, 0 until reserved.
+ * @segs_small: room for a short segment array (most images have four),
+ *            so that the common map allocates nothing for it.
  */
 struct kdl_req {
 	struct kdl_map *map;
@@ -118,6 +123,7 @@ struct kdl_req {
 	unsigned long mirror_off;
 	unsigned long base;
 	unsigned long mirror;
+	struct kdl_segment segs_small[KDL_SEGS_ON_STACK];
 };
 
 /* kdl_validate.c */
