@@ -35,8 +35,8 @@ static int kdl_open(struct inode *inode, struct file *file)
 }
 
 /*
- * Runs when the last reference goes, which includes reservation VMAs:
- * no map call can be in flight.  Mapped images stay; only the records
+ * Runs when the last reference goes (a reservation VMA holds one only
+ * without KDL_ANON_RESERVE, kdl_window.c): no map call can be in flight.  Mapped images stay; only the records
  * that let KDL_IOC_UNMAP find them go.
  */
 static int kdl_release(struct inode *inode, struct file *file)
