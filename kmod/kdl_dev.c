@@ -26,7 +26,8 @@ static int kdl_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mutex_init(&kf->lock);
 	INIT_LIST_HEAD(&kf->images);
-	xa_init_flags(&kf->pending, XA_FLAGS_ALLOC1);
+	spin_lock_init(&kf->pending_lock);
+	INIT_LIST_HEAD(&kf->pending);
 	mmgrab(current->mm);
 	kf->mm = current->mm;
 	file->private_data = kf;
@@ -34,8 +35,8 @@ static int kdl_open(struct inode *inode, struct file *file)
 }
 
 /*
- * Runs when the last reference goes, which includes reservation VMAs:
- * no map call can be in flight.  Mapped images stay; only the records
+ * Runs when the last reference goes (a reservation VMA holds one only
+ * without KDL_ANON_RESERVE, kdl_window.c): no map call can be in flight.  Mapped images stay; only the records
  * that let KDL_IOC_UNMAP find them go.
  */
 static int kdl_release(struct inode *inode, struct file *file)
@@ -43,7 +44,6 @@ static int kdl_release(struct inode *inode, struct file *file)
 	struct kdl_file *kf = file->private_data;
 
 	kdl_forget_images(kf);
-	xa_destroy(&kf->pending);
 	mmdrop(kf->mm);
 	mutex_destroy(&kf->lock);
 	kfree(kf);
@@ -203,6 +203,20 @@ static const struct kdl_ioctl_op kdl_ops[] = {
 	       KDL_SEGMENT_FD_SIZE_VER0, false),
 };
 
+/*
+ * Room for any command's struct as this module knows it, on the stack of
+ * kdl_dispatch(): every one is a few words (at most 128 bytes), and an
+ * allocation per call showed in the per-image cost (ioctl-abi.md,
+ * Performance).
+ */
+union kdl_ioc_buf {
+	struct kdl_query query;
+	struct kdl_map map;
+	struct kdl_unmap unmap;
+	struct kdl_map_batch batch;
+	struct kdl_segment_fd segment_fd;
+};
+
 /**
  * kdl_dispatch() - run command @cmd on @uarg for the open file @file.
  *
@@ -215,8 +229,9 @@ long kdl_dispatch(struct file *file, unsigned int cmd, void __user *uarg)
 	struct kdl_file *kf = file->private_data;
 	const struct kdl_ioctl_op *op;
 	unsigned int nr = _IOC_NR(cmd);
+	union kdl_ioc_buf buf;
+	void *kbuf = &buf;
 	u32 usize;
-	void *kbuf;
 	long ret;
 
 	if (_IOC_TYPE(cmd) != KDL_IOC_MAGIC || nr >= ARRAY_SIZE(kdl_ops) ||
@@ -226,12 +241,10 @@ long kdl_dispatch(struct file *file, unsigned int cmd, void __user *uarg)
 		return -EPERM;
 	op = &kdl_ops[nr];
 
-	kbuf = kzalloc(op->ksize, GFP_KERNEL);
-	if (!kbuf)
-		return -ENOMEM;
+	/* Fills all of op->ksize bytes: copied, or zeroed past usize. */
 	ret = kdl_copy_in(kbuf, op->ksize, uarg, op->min_size);
 	if (ret)
-		goto out_free;
+		return ret;
 	/*
 	 * @fn sees the caller's size: it tells which fields the caller has
 	 * (kdl_map.data_fd needs KDL_MAP_SIZE_VER1), as in a batch.
@@ -239,12 +252,10 @@ long kdl_dispatch(struct file *file, unsigned int cmd, void __user *uarg)
 	usize = *(u32 *)kbuf;
 	ret = op->fn(kf, file, kbuf, uarg);
 	if (ret || !op->copy_out)
-		goto out_free;
+		return ret;
 	if (copy_to_user(uarg, kbuf, min_t(size_t, usize, op->ksize)))
-		ret = -EFAULT;
-out_free:
-	kfree(kbuf);
-	return ret;
+		return -EFAULT;
+	return 0;
 }
 
 static long kdl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

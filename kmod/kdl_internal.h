@@ -7,11 +7,13 @@
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
-#include <linux/xarray.h>
+#include <linux/spinlock.h>
 #include <linux/kdl.h>
 
 #define KDL_MAX_SEGMENTS	64
 #define KDL_MAX_BATCH		256
+/* Segment arrays up to this long are copied into struct kdl_req itself. */
+#define KDL_SEGS_ON_STACK	8
 
 struct file;
 struct io_uring_cmd;
@@ -20,8 +22,8 @@ struct io_uring_cmd;
  * Lock order (see Documentation/ioctl-abi.md):
  *
  *   kdl_file.lock  ->  mmap_lock (taken inside vm_mmap/vm_munmap)
- *                  ->  kdl_file.pending's xa_lock (taken by the
- *                      get_unmapped_area hook, under mmap_lock)
+ *                  ->  kdl_file.pending_lock (taken by the
+ *                      get_unmapped_area and mmap hooks, under mmap_lock)
  *
  * No path takes kdl_file.lock while holding mmap_lock.  KDL_IOC_SEGMENT_FD
  * holds kdl_file.lock only to take a file reference; it opens, copies out
@@ -33,14 +35,17 @@ struct io_uring_cmd;
  * @mm:      the opener's mm (mmgrab'd); every ioctl from another mm fails.
  * @lock:    serialises @images.
  * @images:  struct kdl_image records of what this file mapped.
- * @pending: reservations in flight, indexed by the pgoff their vm_mmap
- *           passes; the get_unmapped_area hook looks its request up here.
+ * @pending_lock: protects @pending (a spinlock: the hooks take it under
+ *           mmap_lock).
+ * @pending: reservations in flight, one per thread at most; the
+ *           get_unmapped_area and mmap hooks find the current thread's.
  */
 struct kdl_file {
 	struct mm_struct *mm;
 	struct mutex lock;
 	struct list_head images;
-	struct xarray pending;
+	spinlock_t pending_lock;
+	struct list_head pending;
 };
 
 /*
@@ -86,7 +91,8 @@ enum kdl_place {
 /*
  * struct kdl_req - a KDL_IOC_MAP request after validation.
  * @map:      the caller's struct, copied in; @map->base gets the result.
- * @segs:     the caller's segments, copied in and checked.
+ * @segs:     the caller's segments, copied in and checked: @segs_small,
+ *            or an allocation when there are more.
  * @src:      the source file (a reference is held).
  * @src_off:  file offset of image offset 0 inside @src.
  * @data:     kdl_map.data_fd's file when a segment has KDL_SEG_DATA_FD
@@ -99,6 +105,8 @@ enum kdl_place {
  * @mirror_off: mirror_base, 0 without KDL_MAP_MIRROR.
  * @base:     chosen base, 0 until reserved.
  * @mirror:   mirror address, 0 until reserved.
+ * @segs_small: room for a short segment array (most images have four),
+ *            so that the common map allocates nothing for it.
  */
 struct kdl_req {
 	struct kdl_map *map;
@@ -115,6 +123,7 @@ struct kdl_req {
 	unsigned long mirror_off;
 	unsigned long base;
 	unsigned long mirror;
+	struct kdl_segment segs_small[KDL_SEGS_ON_STACK];
 };
 
 /* kdl_validate.c */

@@ -260,6 +260,26 @@ static int kdl_check_data(struct kdl_req *req, u64 *limit)
 	return 0;
 }
 
+/* Copies the segment array in (its count is capped already). */
+static int kdl_copy_segments(struct kdl_req *req, const struct kdl_map *m)
+{
+	size_t size = array_size(m->nr_segments, sizeof(*req->segs));
+	const void __user *usegs = u64_to_user_ptr(m->segments);
+	struct kdl_segment *segs;
+
+	if (m->nr_segments <= ARRAY_SIZE(req->segs_small)) {
+		if (copy_from_user(req->segs_small, usegs, size))
+			return -EFAULT;
+		req->segs = req->segs_small;
+		return 0;
+	}
+	segs = memdup_user(usegs, size);
+	if (IS_ERR(segs))
+		return PTR_ERR(segs);
+	req->segs = segs;
+	return 0;
+}
+
 /**
  * kdl_req_init() - validate @map and build @req from it.
  * @req: zeroed by the caller; on success owns the segments, the source
@@ -297,13 +317,9 @@ int kdl_req_init(struct kdl_req *req, struct kdl_map *map)
 	if (ret)
 		return ret;
 
-	req->segs = memdup_user(u64_to_user_ptr(m->segments),
-				array_size(m->nr_segments, sizeof(*req->segs)));
-	if (IS_ERR(req->segs)) {
-		ret = PTR_ERR(req->segs);
-		req->segs = NULL;
+	ret = kdl_copy_segments(req, m);
+	if (ret)
 		return ret;
-	}
 	ret = kdl_check_source(req, &limit);
 	if (ret)
 		return ret;
@@ -319,5 +335,6 @@ void kdl_req_destroy(struct kdl_req *req)
 		fput(req->data);
 	if (req->src)
 		fput(req->src);
-	kfree(req->segs);
+	if (req->segs != req->segs_small)
+		kfree(req->segs);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kdl_window.c - race-free reservation of an image's span: the device's own PROT_NONE mapping. */
+/* kdl_window.c - race-free reservation of an image's span through the device's mmap, and its release. */
+#include <linux/bitmap.h>
 #include <linux/fs.h>
 #include <linux/maple_tree.h>
 #include <linux/mm.h>
@@ -7,6 +8,7 @@
 #include <linux/sched.h>
 #include <linux/security.h>
 #include <linux/sizes.h>
+#include <linux/version.h>
 
 #include "kdl_internal.h"
 
@@ -23,9 +25,6 @@ static inline void kdl_assert_mmap_write_locked(struct mm_struct *mm)
 	WARN_ON_ONCE(!rwsem_is_locked(&mm->mmap_lock));
 }
 
-/* Ids of in-flight reservations; they travel as the mmap page offset. */
-#define KDL_PENDING_MAX		(1U << 20)
-
 /*
  * mmap_min_addr and stack_guard_gap are not exported to modules; these
  * are their defaults.  A window below the real mmap_min_addr fails in
@@ -37,10 +36,13 @@ static inline void kdl_assert_mmap_write_locked(struct mm_struct *mm)
 /*
  * struct kdl_pending - what the get_unmapped_area hook needs to know
  * about the reservation the current thread is making.  It lives on the
- * stack of kdl_reserve() and in kdl_file.pending for the duration of one
- * vm_mmap() call; it is only dereferenced under the xarray's lock.
+ * stack of kdl_reserve() and on kdl_file.pending for the duration of one
+ * vm_mmap() call; it is only dereferenced under kdl_file.pending_lock.
+ * A thread has at most one in flight (kdl_reserve() is not reentered
+ * from vm_mmap()), so the thread is the key: no id to allocate.
  */
 struct kdl_pending {
+	struct list_head node;
 	struct task_struct *task;
 	enum kdl_place place;
 	unsigned long lo;
@@ -48,6 +50,40 @@ struct kdl_pending {
 	unsigned long align;
 };
 
+/*
+ * KDL_ANON_RESERVE: kdl_mmap() turns the reservation into anonymous memory
+ * before do_mmap() inserts it (see kdl_mmap() and Documentation/ioctl-abi.md,
+ * "Kernel facts").  That needs __mmap_region() of 6.1.119 or later, which
+ * preallocates the maple tree before f_op->mmap and so has no error path
+ * after a successful one that would fput() vm_file.  After the hook it
+ * reads vm_file only (a) to retry a merge when the hook changed vm_flags,
+ * which vma_merge() refuses at once for VM_SPECIAL flags (VM_DONTEXPAND
+ * is set here), so its fput(vma->vm_file) is never reached, and (b) in
+ * "if (vma->vm_file)" tests (i_mmap insert, uprobes), which then skip.
+ * On older kernels the reservation stays the device's mapping and the
+ * gaps are remapped.  Build with -DKDL_ANON_RESERVE=0 to test that path.
+ */
+#ifndef KDL_ANON_RESERVE
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 119) && \
+	LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define KDL_ANON_RESERVE	1
+#else
+#define KDL_ANON_RESERVE	0
+#endif
+#endif
+
+/*
+ * What kdl_mmap() sets and clears on a reservation.  Without VM_MAY*,
+ * mprotect() cannot open it (EACCES), nor GUP with FOLL_FORCE, nor
+ * userfaultfd register it.  VM_DONTEXPAND is in VM_SPECIAL: vma_merge()
+ * never merges such a VMA (with a neighbour's anonymous PROT_NONE, say),
+ * so every piece of it stays a VMA of its own that kdl_release_gaps()
+ * can recognise, and mremap() cannot grow it.
+ */
+#define KDL_RESV_SET	(VM_DONTEXPAND | VM_DONTDUMP | VM_DONTCOPY)
+#define KDL_RESV_CLEAR	(VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC)
+
+#if !KDL_ANON_RESERVE
 static vm_fault_t kdl_reserve_fault(struct vm_fault *vmf)
 {
 	return VM_FAULT_SIGBUS;
@@ -56,21 +92,23 @@ static vm_fault_t kdl_reserve_fault(struct vm_fault *vmf)
 static const struct vm_operations_struct kdl_reserve_vm_ops = {
 	.fault = kdl_reserve_fault,
 };
+#endif
 
-/* Copies the pending request @pgoff if the current thread owns it. */
-static bool kdl_pending_get(struct kdl_file *kf, unsigned long pgoff,
-			    struct kdl_pending *out)
+/* Copies the current thread's pending request, if it has one. */
+static bool kdl_pending_get(struct kdl_file *kf, struct kdl_pending *out)
 {
 	struct kdl_pending *p;
 	bool found = false;
 
-	xa_lock(&kf->pending);
-	p = xa_load(&kf->pending, pgoff);
-	if (p && p->task == current) {
-		*out = *p;
-		found = true;
+	spin_lock(&kf->pending_lock);
+	list_for_each_entry(p, &kf->pending, node) {
+		if (p->task == current) {
+			*out = *p;
+			found = true;
+			break;
+		}
 	}
-	xa_unlock(&kf->pending);
+	spin_unlock(&kf->pending_lock);
 	return found;
 }
 
@@ -145,7 +183,7 @@ unsigned long kdl_get_unmapped_area(struct file *file, unsigned long addr,
 	struct mm_struct *mm = current->mm;
 	struct kdl_pending p;
 
-	if (!mm || mm != kf->mm || !kdl_pending_get(kf, pgoff, &p))
+	if (!mm || mm != kf->mm || !kdl_pending_get(kf, &p))
 		return -EINVAL;
 	kdl_assert_mmap_write_locked(mm);
 	if (flags & MAP_FIXED)
@@ -164,27 +202,52 @@ unsigned long kdl_get_unmapped_area(struct file *file, unsigned long addr,
  * kdl_mmap() - f_op->mmap of /dev/kdl: accepts only reservations.
  *
  * A reservation is PROT_NONE and loses VM_MAY{READ,WRITE,EXEC}, so
- * mprotect() cannot open it up; its pages cannot be faulted in; it is not
- * copied into a child at fork.
+ * mprotect() cannot open it up; it is not copied into a child at fork.
+ *
+ * With KDL_ANON_RESERVE it also stops being a mapping of the device
+ * here: the VMA's file reference is dropped and the VMA made anonymous
+ * (vm_file and vm_ops NULL, vm_pgoff as for a private anonymous mapping)
+ * before __mmap_region() inserts it, so the flags above are there from
+ * the first instant the range is reserved.  Filling it then splits an
+ * anonymous VMA (no i_mmap tree of /dev/kdl to update), no VMA ever
+ * references the device or the module, and the gaps need no remapping.
+ * The reference dropped is the VMA's own (get_file() in __mmap_region());
+ * the caller of vm_mmap() still holds the file, so fput() only counts
+ * down.  Its pages cannot be faulted in (PROT_NONE: SIGSEGV).
+ *
+ * Without it the device's own mapping stays; a fault in it is SIGBUS.
+ *
+ * Context: __mmap_region(), mmap_lock held for writing.
  */
 int kdl_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct kdl_file *kf = file->private_data;
 	struct kdl_pending p;
 
-	if (!kdl_pending_get(kf, vma->vm_pgoff, &p))
+	if (!kdl_pending_get(kf, &p))
 		return -ENODEV;
 	if (vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC))
 		return -EINVAL;
-	vma->vm_flags &= ~(VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC);
-	/* A child forked mid-map must not inherit (and pin) the device. */
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP | VM_DONTCOPY;
+	vma->vm_flags &= ~KDL_RESV_CLEAR;
+	/* A child forked mid-map must not inherit the reservation. */
+	vma->vm_flags |= KDL_RESV_SET;
+#if KDL_ANON_RESERVE
+	/*
+	 * Last, and only on success: the error path of __mmap_region()
+	 * after a failed f_op->mmap fput()s vm_file.
+	 */
+	fput(vma->vm_file);
+	vma->vm_file = NULL;
+	vma->vm_pgoff = vma->vm_start >> PAGE_SHIFT;
+	vma_set_anonymous(vma);
+#else
 	vma->vm_ops = &kdl_reserve_vm_ops;
+#endif
 	return 0;
 }
 
 /**
- * kdl_reserve() - map @len bytes of PROT_NONE device mapping.
+ * kdl_reserve() - reserve @len bytes, PROT_NONE, through kdl_mmap().
  * @dev:   the open /dev/kdl file.
  * @place: placement; FIXED* use @addr, WINDOW searches [@lo, @hi).
  * @align: base alignment for ANYWHERE and WINDOW.
@@ -204,22 +267,20 @@ long kdl_reserve(struct file *dev, enum kdl_place place, unsigned long addr,
 	};
 	unsigned long flags = MAP_PRIVATE | MAP_NORESERVE;
 	unsigned long ret;
-	u32 id;
-	int err;
 
-	err = xa_alloc(&kf->pending, &id, &p, XA_LIMIT(1, KDL_PENDING_MAX),
-		       GFP_KERNEL);
-	if (err)
-		return err == -EBUSY ? -EAGAIN : err;
+	spin_lock(&kf->pending_lock);
+	list_add(&p.node, &kf->pending);
+	spin_unlock(&kf->pending_lock);
 	if (place == KDL_PLACE_FIXED)
 		flags |= MAP_FIXED;
 	else if (place == KDL_PLACE_FIXED_NOREPLACE)
 		flags |= MAP_FIXED_NOREPLACE;
 	else
 		addr = 0;
-	ret = vm_mmap(dev, addr, len, PROT_NONE, flags,
-		      (unsigned long)id << PAGE_SHIFT);
-	xa_erase(&kf->pending, id);
+	ret = vm_mmap(dev, addr, len, PROT_NONE, flags, 0);
+	spin_lock(&kf->pending_lock);
+	list_del(&p.node);
+	spin_unlock(&kf->pending_lock);
 	return ret;
 }
 
@@ -232,32 +293,121 @@ static int kdl_map_none(unsigned long addr, unsigned long len)
 	return IS_ERR_VALUE(r) ? (int)r : 0;
 }
 
-/**
- * kdl_release_gaps() - replace what is left of a reservation at @start.
+/*
+ * Gap @i of the image: the pages before segment @i, or for @i ==
+ * nr_segments those after the last one, as [*@lo, *@hi) image offsets.
+ * Validation sorted the segments and keeps them off each other's pages.
+ * Return: whether the gap has any page.
+ */
+static bool kdl_gap(const struct kdl_req *req, unsigned int i,
+		    unsigned long *lo, unsigned long *hi)
+{
+	const struct kdl_segment *s = req->segs;
+	unsigned int nr = req->map->nr_segments;
+
+	*lo = i ? PAGE_ALIGN(s[i - 1].vaddr + s[i - 1].memsz) : 0;
+	*hi = i < nr ? round_down(s[i].vaddr, PAGE_SIZE) : req->span;
+	return *lo < *hi;
+}
+
+#if KDL_ANON_RESERVE
+/*
+ * A piece of a reservation that kdl_mmap() made: anonymous, VM_DONTEXPAND,
+ * no VM_MAY*.  Nothing else has that combination: drivers that set
+ * VM_DONTEXPAND keep their vm_file or vm_ops, and every other anonymous
+ * VMA has VM_MAY* (do_mmap(), brk, the stack).
+ */
+static bool kdl_is_reservation(const struct vm_area_struct *vma)
+{
+	return !vma->vm_file && !vma->vm_ops &&
+	       (vma->vm_flags & VM_DONTEXPAND) &&
+	       !(vma->vm_flags & KDL_RESV_CLEAR);
+}
+
+/*
+ * Opens gap @lo..@hi of the image at @start in place when it is still
+ * exactly one piece of the reservation: its flags become those of a
+ * private anonymous PROT_NONE mapping (what kdl_map_none() would map
+ * there).  The VMA's other state already is: anonymous, no anon_vma (its
+ * pages were never accessible), vm_pgoff linear from the image's.
+ * Accounting does not change: vm_stat_account() counts PROT_NONE in no
+ * bucket either way, and VM_ACCOUNT was never set (PROT_NONE).  Under
+ * mlockall(MCL_FUTURE) a new mapping would be VM_LOCKED (and counted in
+ * locked_vm), which a flag change cannot do right: remapped instead.
+ * Return: whether it was opened; if not, the caller remaps the gap.
  *
- * The pages between and after the segments become anonymous PROT_NONE
- * mappings, as ld.so leaves them, so that no VMA keeps a reference to
- * /dev/kdl once the image is complete: closing the fd then lets the
- * module unload while the image stays mapped.
+ * Context: mmap_lock held for writing (no page fault, no GUP, no
+ * /proc/PID/maps reader sees vm_flags change under it).
+ */
+static bool kdl_open_gap(struct mm_struct *mm, unsigned long lo,
+			 unsigned long hi)
+{
+	struct vm_area_struct *vma;
+
+	kdl_assert_mmap_write_locked(mm);
+	if (mm->def_flags & VM_LOCKED)
+		return false;
+	vma = find_vma(mm, lo);
+	if (!vma || vma->vm_start != lo || vma->vm_end != hi ||
+	    !kdl_is_reservation(vma))
+		return false;
+	vma->vm_flags &= ~KDL_RESV_SET;
+	vma->vm_flags |= KDL_RESV_CLEAR;
+	return true;
+}
+#endif
+
+/**
+ * kdl_release_gaps() - turn what is left of a reservation at @start into
+ * what ld.so leaves between segments: anonymous PROT_NONE pages that the
+ * process may mprotect(), copied at fork.
+ *
+ * With KDL_ANON_RESERVE each gap is normally one anonymous piece of the
+ * reservation still (the segments' vm_mmap() split it off), and only its
+ * flags change, all gaps under one mmap_lock hold.  A gap that is not
+ * exactly one such piece (a racer split, moved or replaced part of it
+ * mid-call, or mlockall(MCL_FUTURE) is in force) is remapped anonymous
+ * PROT_NONE with MAP_FIXED, as every gap is without KDL_ANON_RESERVE,
+ * where the pieces are mappings of /dev/kdl: after this no VMA of the
+ * span refers to the device, so the module can be unloaded while the
+ * image stays mapped.
+ *
+ * Context: process context of the image's mm; takes mmap_lock, must not
+ * hold it.
+ * Return: 0 or a negative errno (the caller unmaps the span).
  */
 int kdl_release_gaps(struct kdl_req *req, unsigned long start)
 {
-	unsigned long cur = 0, pstart;
-	unsigned int i;
+	DECLARE_BITMAP(remap, KDL_MAX_SEGMENTS + 1);
+	unsigned int i, nr = req->map->nr_segments;
+	unsigned long lo, hi;
 	int ret;
 
-	for (i = 0; i < req->map->nr_segments; i++) {
-		const struct kdl_segment *s = &req->segs[i];
+	bitmap_zero(remap, nr + 1);
+	for (i = 0; i <= nr; i++)
+		if (kdl_gap(req, i, &lo, &hi))
+			__set_bit(i, remap);
+	if (bitmap_empty(remap, nr + 1))
+		return 0;
+#if KDL_ANON_RESERVE
+	{
+		struct mm_struct *mm = current->mm;
 
-		pstart = round_down(s->vaddr, PAGE_SIZE);
-		if (pstart > cur) {
-			ret = kdl_map_none(start + cur, pstart - cur);
-			if (ret)
-				return ret;
+		if (mmap_write_lock_killable(mm))
+			return -EINTR;
+		for_each_set_bit(i, remap, nr + 1) {
+			kdl_gap(req, i, &lo, &hi);
+			if (kdl_open_gap(mm, start + lo, start + hi))
+				__clear_bit(i, remap);
 		}
-		cur = PAGE_ALIGN(s->vaddr + s->memsz);
+		mmap_write_unlock(mm);
 	}
-	if (cur < req->span)
-		return kdl_map_none(start + cur, req->span - cur);
+#endif
+	for_each_set_bit(i, remap, nr + 1) {
+		kdl_gap(req, i, &lo, &hi);
+		ret = kdl_map_none(start + lo, hi - lo);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }

@@ -2,6 +2,7 @@
 /* map_test.c - KDL_IOC_MAP/UNMAP: contents, protections, sources, fixed placement, rollback. */
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "kdl_test.h"
@@ -423,6 +424,40 @@ TEST_F(map, direct_mmap_of_the_device_is_refused)
 	EXPECT_EQ(MAP_FAILED, p);
 	p = mmap(NULL, PG, PROT_READ, MAP_PRIVATE, self->dev, PG);
 	EXPECT_EQ(MAP_FAILED, p);
+}
+
+/*
+ * While the image is filled its gaps are a reservation nobody may open;
+ * once the call has returned they are what ld.so leaves: anonymous
+ * PROT_NONE the process may mprotect(), copied into a child at fork, no
+ * longer special (the module opens them in place, kdl_release_gaps()).
+ */
+TEST_F(map, gaps_are_plain_anonymous_memory_after_the_map)
+{
+	volatile uint8_t *gap, *tail;
+	struct map_line ml;
+	uint64_t base = 0;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, map_std(self->dev, self->fd, KDL_MAP_ANYWHERE, 0, 0, &base));
+	gap = (volatile uint8_t *)(base + 2 * PG);
+	tail = (volatile uint8_t *)(base + 7 * PG);
+	ASSERT_TRUE(probe_map(base + 2 * PG, &ml));
+	EXPECT_STREQ("", ml.path);
+	EXPECT_EQ(0, mprotect((void *)gap, PG, PROT_READ));
+	EXPECT_EQ(0, mprotect((void *)tail, PG, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(0, *gap);
+	*tail = 0x5a;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)	/* a gap left out at fork would fault here */
+		_exit(*gap == 0 && *tail == 0x5a ? 0 : 1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, unmap_image(self->dev, base));
+	EXPECT_TRUE(range_free(base, STD_SPAN));
 }
 
 TEST_HARNESS_MAIN

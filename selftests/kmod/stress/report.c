@@ -99,8 +99,8 @@ void print_summary(struct worker *fw, struct racer *rc, long long ms)
 		       (unsigned long)cnt, (unsigned long)rq, ns / 1e9,
 		       rq ? ns / 1e3 / rq : 0.0);
 	}
-	printf("# /dev/kdl VMAs found in the hot window after a phase (racers "
-	       "moved reservations mid-call): %ld\n", S->moved_reservations);
+	printf("# reservation VMAs found after a phase (racers moved "
+	       "reservations mid-call): %ld\n", S->moved_reservations);
 	printf("# images checked byte by byte %lu (mirrored %lu), layouts "
 	       "checked in /proc/self/maps %lu, partial batches %lu, images a "
 	       "read-only batch left %lu\n", (unsigned long)img,

@@ -134,20 +134,44 @@ int module_refcnt(void)
 	return n > 0 ? atoi(buf) : -1;
 }
 
+/*
+ * Reservation pieces a racer moved away mid-call (mremap) stay where they
+ * went: mappings of /dev/kdl from a module that reserves through the
+ * device's own mapping, anonymous VMAs without VM_MAYREAD ("mr") and with
+ * VM_DONTEXPAND ("de") from one that makes the reservation anonymous.
+ */
+static int count_reservations(void)
+{
+	static char line[4096];
+	bool anon = false;
+	int n = 0;
+	FILE *f = fopen("/proc/self/smaps", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char path[256] = "";
+
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %255s", &lo, &hi,
+			   path) >= 2 && strchr(line, '-') < strchr(line, ' ')) {
+			if (!strcmp(path, KDL_DEVICE_PATH))
+				n++;
+			anon = !path[0];
+			continue;
+		}
+		if (anon && !strncmp(line, "VmFlags:", 8) &&
+		    !strstr(line, " mr") && strstr(line, " de"))
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
 /* What is left in the shared windows after a phase goes. */
 void clean_shared(void)
 {
-	static char buf[1 << 20];
-	char *line, *save = NULL;
-	int n = 0;
-
-	/* reservations a racer moved away mid-call stay, holding the device */
-	read_maps(buf, sizeof(buf));
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save))
-		if (strstr(line, KDL_DEVICE_PATH))
-			n++;
-	S->moved_reservations += n;
+	S->moved_reservations += count_reservations();
 	munmap((void *)HOT_LO, HOT_LEN);
 	munmap((void *)(HOT_LO + HOT_MOFF), HOT_LEN);
 }

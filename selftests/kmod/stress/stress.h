@@ -169,7 +169,7 @@ struct stress {
 	int sfd_img_ro;
 	atomic_int stop;		/* racers and forker */
 	atomic_long progress;
-	long moved_reservations;	/* /dev/kdl VMAs left in the hot window */
+	long moved_reservations;	/* reservation VMAs left after a phase */
 	int kmsg;			/* /dev/kmsg, read from the start */
 	struct worker *w[NWORKERS];
 	/* failures */
