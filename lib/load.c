@@ -14,7 +14,6 @@
 #include "tls.h"
 
 #define PAGE 4096ULL
-#define HEAD_READ KDL_HEAD_READ
 
 /* The objects one kdl_open brings in, in breadth-first order. */
 struct load_txn {
@@ -186,8 +185,8 @@ outside:
 
 static int read_head(const struct kdl_source *s, struct kdl_obj *o, const char *name)
 {
-	size_t len = s->size < HEAD_READ ? s->size : HEAD_READ, need = 0;
-	char buf[HEAD_READ], *big = NULL;
+	size_t len = s->size < KDL_HEAD_READ ? s->size : KDL_HEAD_READ, need = 0;
+	char buf[KDL_HEAD_READ], *big = NULL;
 	int r;
 
 	if (kdl_source_read(s, buf, len, 0)) {
@@ -246,7 +245,7 @@ static struct kdl_obj *load_one(struct load_txn *t, struct kdl_source *s, char *
 	o->ino = s->ino;
 	o->src_base = s->id_offset;
 	o->zero_copy = !s->copied;
-	o->path_opened = s->path_opened;
+	o->path_opened = s->head != NULL;
 	if (read_head(s, o, o->name) || kdl_noexec_check(s, o->elf, o->name) ||
 	    placement_in(t, t->ns, &nspl, &flags))
 		goto fail;
@@ -421,6 +420,18 @@ static struct kdl_obj *from_links_all(struct load_txn *t, struct kdl_obj *o, con
 	return d;
 }
 
+/* @s: the file kdl_search() opened as @fd from @path, whose first bytes
+ * it read into @head; @s owns @fd once this succeeds. */
+static int source_searched(struct kdl_source *s, int fd, const char *path,
+			   const struct kdl_head *head)
+{
+	if (kdl_source_fd(s, fd, 0, 0, path))
+		return -1;
+	s->own_fd = true;
+	s->head = head;
+	return 0;
+}
+
 /* Resolve DT_NEEDED entry @name of @o: reuse, runtime group, or load. */
 static struct kdl_obj *resolve_needed(struct load_txn *t, struct kdl_obj *o, const char *name)
 {
@@ -465,14 +476,11 @@ static struct kdl_obj *resolve_needed(struct load_txn *t, struct kdl_obj *o, con
 	fd = kdl_search(name, o, t->ns, &path, &head);
 	if (fd < 0)
 		return from_links_all(t, o, name);
-	if (kdl_source_fd(&s, fd, 0, 0, path)) {
+	if (source_searched(&s, fd, path, &head)) {
 		close(fd);
 		free(path);
 		return NULL;
 	}
-	s.own_fd = true;
-	s.head = &head;
-	s.path_opened = true;
 	return load_queued(t, &s, path, NULL);
 }
 
@@ -737,14 +745,9 @@ again:
 				kdl_set_error("%s", first);
 			return NULL;
 		}
-		r = kdl_source_fd(&s, fd, 0, 0, path);
-		if (r) {
+		r = source_searched(&s, fd, path, &head);
+		if (r)
 			close(fd);
-		} else {
-			s.own_fd = true;
-			s.head = &head;
-			s.path_opened = true;
-		}
 		name = path;
 	}
 	if (r) {

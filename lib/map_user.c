@@ -80,12 +80,6 @@ static void *reserve_window(size_t len, uint64_t align, uint64_t lo, uint64_t hi
 }
 
 /*
- * @data_off: KDL_NO_DATA, or where in src->data_fd (a relocation cache
- * entry) the segment's file pages are, to be mapped as they are: their
- * tail after filesz is zero there already, and writing it would dirty
- * a page meant to stay clean and shared.
- */
-/*
  * Whether @l's pages are those the reservation @first (the first
  * segment's file mapping stretched over the span) maps already: the same
  * distance apart in the file as in memory.  Then at most the protection
@@ -97,8 +91,14 @@ static bool in_reservation(const struct kdl_elf_load *l, const struct kdl_elf_lo
 			PAGE_DOWN(l->vaddr) - PAGE_DOWN(first->vaddr);
 }
 
-/* @first: the reservation's segment when it is the first segment's
- * mapping (reserve_with_first), else NULL. */
+/*
+ * @data_off: KDL_NO_DATA, or where in src->data_fd (a relocation cache
+ * entry) the segment's file pages are, to be mapped as they are: their
+ * tail after filesz is zero there already, and writing it would dirty
+ * a page meant to stay clean and shared.
+ * @first: the reservation's segment when it is the first segment's
+ * mapping (reserve_with_first), else NULL.
+ */
 static int map_segment(const struct kdl_elf_load *l, uint64_t data_off,
 		       const struct kdl_src *src, uintptr_t bias, const char *name,
 		       const struct kdl_elf_load *first)

@@ -36,10 +36,9 @@ struct kdl_source {
 	struct timespec mtime, ctime;
 	char *container;	/* zip file of a container entry */
 	char *container_dir;	/* the entry's directory inside it */
-	/* Set when fd was opened from the path by kdl_search(): the file's
-	 * first bytes, read there already (len 0: none). */
+	/* Set when fd was opened from the load's path by kdl_search(): the
+	 * file's first bytes, read there already (len 0: none). */
 	const struct kdl_head *head;
-	bool path_opened;	/* fd was opened from the load's path just now */
 };
 
 #define KDL_SOURCE_INIT { .fd = -1 }
